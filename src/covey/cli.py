@@ -1,0 +1,119 @@
+"""The ``covey`` command: everything an operator does from a shell.
+
+Each subcommand sets up Django itself, so ``covey`` works from any directory with the same
+environment variables as the web server (see README "Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+app = typer.Typer(
+    help="Covey: the open partner ecosystem platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "covey.settings")
+    import django
+
+    django.setup()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(0, help="Worker processes (default: WEB_CONCURRENCY or cores + 1, at most 4)."),
+    migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Apply migrations before serving."),
+) -> None:
+    """Serve the web app and API with gunicorn (a production server)."""
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if migrate_first:
+        call_command("migrate", interactive=False, verbosity=0)
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    from covey.server import serve as run
+
+    console.print(f"Covey is serving on [bold]http://{host}:{port}[/bold]  (Ctrl+C stops it)")
+    run(host=host, port=port, workers=workers or None)
+
+
+@app.command()
+def createuser(
+    email: str = typer.Argument(..., help="Log-in e-mail."),
+    role: str = typer.Option("admin", help="Vendor role: admin, partner_manager, sales_rep, finance, executive."),
+    name: str = typer.Option("", help="Full name."),
+    password: str = typer.Option(
+        None, help="Password (prompted when omitted).", prompt=True, hide_input=True, confirmation_prompt=True,
+    ),
+) -> None:
+    """Create a vendor staff user."""
+    setup_django()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from covey.core.models import StaffRole, User
+
+    if role not in StaffRole.values:
+        err.print(f"[red]Unknown role {role!r}[/red]; use one of: {', '.join(StaffRole.values)}")
+        raise typer.Exit(2)
+    if User.objects.filter(email__iexact=email).exists():
+        err.print(f"[red]A user with e-mail {email} already exists.[/red]")
+        raise typer.Exit(2)
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        err.print("[red]" + " ".join(exc.messages) + "[/red]")
+        raise typer.Exit(2) from None
+    User.objects.create_user(email, password, staff_role=role, full_name=name)
+    console.print(f"Created {role} [bold]{email}[/bold].")
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    help="Run a Django management command (e.g. covey manage check --deploy).",
+)
+def manage(ctx: typer.Context) -> None:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["covey manage", *ctx.args])
+
+
+def _register_feature_commands() -> None:
+    from covey.crm.cli import export_app, import_app
+    from covey.demo.cli import demo, seed
+
+    app.add_typer(import_app, name="import", help="Import accounts or opportunities from CSV or JSON.")
+    app.add_typer(export_app, name="export", help="Export accounts or opportunities to CSV or JSON.")
+    app.command(help="Start the demo: migrate, seed demo data, print log-ins, serve on :8000.")(demo)
+    app.command(help="Generate deterministic data (small for demos, large for benchmarks).")(seed)
+
+
+_register_feature_commands()
+
+
+def main() -> None:
+    sys.exit(app())

@@ -1,0 +1,81 @@
+"""Audit records: who changed what, when.
+
+Services call ``record`` explicitly (no signals), passing the field changes they computed with
+``snapshot``/``diff``. Bulk paths (imports) write their events with ``record_many`` in one insert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models
+
+from covey.core.models import AuditEvent
+
+
+def _plain(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict:
+    """The current values of ``fields`` (foreign keys by their display text), JSON-ready."""
+    out = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        if field.is_relation and field.many_to_one:
+            related = getattr(obj, name)
+            out[name] = str(related) if related is not None else None
+        else:
+            out[name] = _plain(getattr(obj, name))
+    return out
+
+
+def diff(before: dict, after: dict) -> dict:
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def object_type(obj: models.Model) -> str:
+    return f"{obj._meta.app_label}.{obj._meta.model_name}"
+
+
+def _event(*, actor, action: str, obj: models.Model, changes: dict | None, source: str) -> AuditEvent:
+    return AuditEvent(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=(actor.email if actor is not None and actor.pk else "system"),
+        action=action,
+        object_type=object_type(obj),
+        object_id=getattr(obj, "public_id", None) or str(obj.pk),
+        object_repr=str(obj)[:300],
+        changes=changes or {},
+        source=source,
+    )
+
+
+def record(*, actor, action: str, obj: models.Model, changes: dict | None = None, source: str = "web") -> AuditEvent:
+    event = _event(actor=actor, action=action, obj=obj, changes=changes, source=source)
+    event.save()
+    return event
+
+
+def record_many(*, actor, action: str, objs: Iterable[models.Model], source: str, changes_for=None) -> int:
+    events = [
+        _event(actor=actor, action=action, obj=o, changes=changes_for(o) if changes_for else None, source=source)
+        for o in objs
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    return len(events)
+
+
+def history(obj: models.Model):
+    """Audit events of one object, newest first (what the object's page shows)."""
+    return AuditEvent.objects.filter(
+        object_type=object_type(obj), object_id=getattr(obj, "public_id", None) or str(obj.pk)
+    ).select_related("actor")

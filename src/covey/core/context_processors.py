@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from covey.core.models import VendorSettings
+
+
+def covey(request):
+    """Company name and the navigation for the signed-in user's role."""
+    user = request.user
+    nav = []
+    if user.is_authenticated:
+        nav.append(("home", "Home"))
+        nav.append(("partner_list", "Partners" if user.is_vendor else "Our company"))
+        if user.is_vendor:
+            nav.append(("account_list", "Accounts"))
+        nav.append(("opportunity_list", "Opportunities"))
+        nav.append(("activity_list", "Activities"))
+        nav.append(("product_list", "Products"))
+    vendor = VendorSettings.current() if user.is_authenticated else None
+    return {"nav_items": nav, "vendor": vendor}

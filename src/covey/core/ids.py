@@ -1,0 +1,48 @@
+"""Public identifiers for URLs and the API.
+
+Database keys stay sequential integers (fast joins, compact indexes); what leaves the server is a
+random, prefixed id such as ``opp_4k7qz0m2x9ab``, so nobody can count records or walk to a
+neighbour's by adding one.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+from django.db import models
+
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
+LENGTH = 12
+
+
+def new_public_id(prefix: str, rng: random.Random | None = None) -> str:
+    """A fresh id; pass a seeded ``rng`` only for deterministic generated data."""
+    choice = rng.choice if rng is not None else secrets.choice
+    return f"{prefix}_" + "".join(choice(ALPHABET) for _ in range(LENGTH))
+
+
+class PublicIdField(models.CharField):
+    """A unique, indexed public id generated on creation with the given prefix."""
+
+    def __init__(self, *args, prefix: str = "", **kwargs):
+        self.prefix = prefix
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault("unique", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["prefix"] = self.prefix
+        for key, default in (("max_length", 24), ("unique", True), ("editable", False)):
+            if kwargs.get(key) == default:
+                kwargs.pop(key)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if not value:
+            value = new_public_id(self.prefix)
+            setattr(model_instance, self.attname, value)
+        return value

@@ -1,0 +1,193 @@
+"""Users and roles, vendor settings, audit records and API tokens.
+
+A user is either vendor staff (``staff_role`` set) or a partner user (one ``partners.Membership``).
+Everything a person may see follows from those two facts; see ``covey.core.access``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import cached_property
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from covey.core.ids import PublicIdField
+from covey.core.periods import FiscalCalendar
+from covey.core.validators import validate_currency
+
+
+class StaffRole(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    PARTNER_MANAGER = "partner_manager", "Partner manager"
+    SALES_REP = "sales_rep", "Sales rep"
+    FINANCE = "finance", "Finance"
+    EXECUTIVE = "executive", "Executive"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("an e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("staff_role", StaffRole.ADMIN)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser):
+    public_id = PublicIdField(prefix="usr")
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    staff_role = models.CharField(
+        max_length=20, choices=StaffRole.choices, blank=True,
+        help_text="Set for the vendor's own staff; empty for partner users.",
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def is_vendor(self) -> bool:
+        return bool(self.staff_role)
+
+    @cached_property
+    def membership(self):
+        """The partner membership of a partner user, or None (vendor staff, or no partner)."""
+        if self.is_vendor:
+            return None
+        from covey.partners.models import Membership
+
+        return Membership.objects.select_related("partner").filter(user=self).first()
+
+    @property
+    def role_label(self) -> str:
+        if self.is_vendor:
+            return self.get_staff_role_display()
+        if self.membership:
+            return f"{self.membership.get_role_display()} · {self.membership.partner.name}"
+        return "No access"
+
+
+class VendorSettings(models.Model):
+    """The one company that runs this installation. Always row id 1; read with ``current()``."""
+
+    company_name = models.CharField(max_length=200, default="Your company")
+    domain = models.CharField(max_length=253, blank=True)
+    base_currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    fiscal_year_start_month = models.PositiveSmallIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "vendor settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
+                name="vendor_fiscal_month_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.company_name
+
+    @classmethod
+    def current(cls) -> VendorSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @property
+    def calendar(self) -> FiscalCalendar:
+        return FiscalCalendar(self.fiscal_year_start_month)
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when. Written by services, never edited."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+        IMPORT = "import", "Imported"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=254, blank=True, help_text="Kept when the user is deleted")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_type = models.CharField(max_length=60)  # "crm.opportunity"
+    object_id = models.CharField(max_length=24)  # the public id
+    object_repr = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)  # {"field": [old, new]}
+    source = models.CharField(max_length=20, default="web")  # web, api, cli, import
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label or 'system'} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 hash of the secret is stored; it is shown once."""
+
+    PREFIX = "cvy"
+
+    public_id = PublicIdField(prefix="tok")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=8, help_text="Last characters, to recognise the token")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (…{self.hint})"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user: User, name: str) -> tuple[ApiToken, str]:
+        key = f"{cls.PREFIX}_{secrets.token_urlsafe(32)}"
+        token = cls.objects.create(user=user, name=name, key_hash=cls.hash_key(key), hint=key[-6:])
+        return token, key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])

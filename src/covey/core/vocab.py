@@ -1,0 +1,19 @@
+"""Vocabulary shared by partners, accounts and later features."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Region(models.TextChoices):
+    NORTH_AMERICA = "na", "North America"
+    LATAM = "latam", "Latin America"
+    EMEA = "emea", "Europe, Middle East & Africa"
+    APAC = "apac", "Asia Pacific"
+
+
+class Segment(models.TextChoices):
+    SMB = "smb", "Small business"
+    MID_MARKET = "mid_market", "Mid-market"
+    ENTERPRISE = "enterprise", "Enterprise"
+    PUBLIC_SECTOR = "public_sector", "Public sector"

@@ -1,0 +1,6 @@
+def demo() -> None:
+    """Placeholder until the demo generator lands."""
+
+
+def seed() -> None:
+    """Placeholder until the generator lands."""

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from covey.api import api
+
+urlpatterns = [
+    path("", include("covey.core.urls")),
+    path("partners/", include("covey.partners.urls")),
+    path("", include("covey.crm.urls")),
+    path("api/", api.urls),
+]
+
+handler400 = "covey.core.views.bad_request"
+handler403 = "covey.core.views.permission_denied"
+handler404 = "covey.core.views.page_not_found"
+handler500 = "covey.core.views.server_error"
