@@ -1,0 +1,95 @@
+"""The shared cast every test can use.
+
+Partner A is the partner under test; partner B is the outsider. Each person's password is
+``PASSWORD``. ``world`` adds one account, opportunity and activity on each side so a test can try
+to reach the other side's records.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's event loop + pytest-django
+
+PASSWORD = "correct-horse-battery-7"
+
+
+def _user(email, *, role="", name=""):
+    from covey.core.models import User
+
+    return User.objects.create_user(email, PASSWORD, staff_role=role, full_name=name or email.split("@")[0].title())
+
+
+def _member(email, partner, role):
+    from covey.partners.models import Membership
+
+    user = _user(email)
+    Membership.objects.create(user=user, partner=partner, role=role)
+    return user
+
+
+@pytest.fixture
+def cast(db):
+    from covey.core.models import VendorSettings
+    from covey.partners.models import Partner, PartnerTypeTag
+
+    VendorSettings.objects.update_or_create(pk=1, defaults={"company_name": "Acme Cloud", "domain": "acmecloud.example"})
+    c = SimpleNamespace()
+    c.vendor_admin = _user("admin@acmecloud.example", role="admin", name="Vera Admin")
+    c.partner_manager = _user("pm@acmecloud.example", role="partner_manager", name="Paul Manager")
+    c.other_manager = _user("pm2@acmecloud.example", role="partner_manager", name="Olga Manager")
+    c.sales_rep = _user("rep@acmecloud.example", role="sales_rep", name="Sam Seller")
+    c.finance = _user("finance@acmecloud.example", role="finance", name="Fiona Finance")
+    c.executive = _user("exec@acmecloud.example", role="executive", name="Eve Executive")
+    c.partner_a = Partner.objects.create(name="Alpha Integrations", domain="alpha.example", lifecycle="active", owner=c.partner_manager)
+    c.partner_b = Partner.objects.create(name="Beta Resellers", domain="beta.example", lifecycle="active", owner=c.other_manager)
+    PartnerTypeTag.objects.create(partner=c.partner_a, code="system_integrator")
+    PartnerTypeTag.objects.create(partner=c.partner_b, code="reseller")
+    c.a_admin = _member("admin@alpha.example", c.partner_a, "admin")
+    c.a_rep = _member("rep@alpha.example", c.partner_a, "rep")
+    c.a_readonly = _member("viewer@alpha.example", c.partner_a, "read_only")
+    c.b_admin = _member("admin@beta.example", c.partner_b, "admin")
+    c.b_rep = _member("rep@beta.example", c.partner_b, "rep")
+    return c
+
+
+@pytest.fixture
+def world(cast):
+    """One deal on each side: A's opportunity (with a line and an activity) and B's."""
+    from covey.crm.models import Account, Activity, Opportunity, OpportunityLine, OpportunityPartner, Product
+
+    w = cast
+    w.product = Product.objects.create(name="Covey Cloud Platform", code="CCP", unit_price_minor=1_200_000, currency="USD")
+    for side, partner in (("a", w.partner_a), ("b", w.partner_b)):
+        account = Account.objects.create(name=f"Customer {side.upper()} Ltd", domain=f"customer-{side}.example", status="prospect")
+        opp = Opportunity.objects.create(
+            name=f"Deal {side.upper()}", account=account, owner=w.sales_rep, stage="Qualification",
+            amount_minor=2_400_000, currency="USD", close_date=date(2026, 12, 15),
+        )
+        line = OpportunityLine.objects.create(opportunity=opp, product=w.product, quantity=2, unit_price_minor=1_200_000)
+        link = OpportunityPartner.objects.create(opportunity=opp, partner=partner, role="reseller", is_primary=True)
+        activity = Activity.objects.create(
+            kind="demo", subject=f"Joint demo {side.upper()}", opportunity=opp, account=account, partner=partner, is_joint=True,
+            created_by=w.a_rep if side == "a" else w.b_rep,
+        )
+        setattr(w, f"account_{side}", account)
+        setattr(w, f"opportunity_{side}", opp)
+        setattr(w, f"line_{side}", line)
+        setattr(w, f"link_{side}", link)
+        setattr(w, f"activity_{side}", activity)
+    return w
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` returns the test client logged in as ``user``."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
