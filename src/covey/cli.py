@@ -26,7 +26,13 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "covey.settings")
     import django
 
-    django.setup()
+    from covey.env import ImproperlyConfiguredEnv
+
+    try:
+        django.setup()
+    except ImproperlyConfiguredEnv as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -117,3 +123,7 @@ _register_feature_commands()
 
 def main() -> None:
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()
