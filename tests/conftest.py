@@ -18,6 +18,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's event
 PASSWORD = "correct-horse-battery-7"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Production hashing (PBKDF2, a million rounds) costs ~0.3 s per user; the cast has eleven.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(email, *, role="", name=""):
     from covey.core.models import User
 

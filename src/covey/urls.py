@@ -7,6 +7,7 @@ from covey.api import api
 urlpatterns = [
     path("", include("covey.core.urls")),
     path("partners/", include("covey.partners.urls")),
+    path("", include("covey.crm.import_urls")),  # before crm.urls: "accounts/import/" is not an account id
     path("", include("covey.crm.urls")),
     path("api/", api.urls),
 ]

@@ -9,9 +9,10 @@ def covey(request):
     nav = []
     if user.is_authenticated:
         nav.append(("home", "Home"))
+        # A partner user's "partners" page is its own company's profile.
         nav.append(("partner_list", "Partners" if user.is_vendor else "Our company"))
-        if user.is_vendor:
-            nav.append(("account_list", "Accounts"))
+        # Partner users see the accounts of the deals their partner is on.
+        nav.append(("account_list", "Accounts"))
         nav.append(("opportunity_list", "Opportunities"))
         nav.append(("activity_list", "Activities"))
         nav.append(("product_list", "Products"))

@@ -46,3 +46,14 @@ class PublicIdField(models.CharField):
             value = new_public_id(self.prefix)
             setattr(model_instance, self.attname, value)
         return value
+
+
+def new_public_ids(prefix: str, count: int) -> list[str]:
+    """``count`` fresh ids at once, for bulk inserts (one ``secrets`` call instead of twelve per id).
+
+    Each random byte picks one of the 32 letters with its low five bits; 256 is a multiple of 32,
+    so every letter is equally likely, exactly as in ``new_public_id``.
+    """
+    raw = secrets.token_bytes(count * LENGTH)
+    letters = "".join(ALPHABET[b & 31] for b in raw)
+    return [f"{prefix}_{letters[i:i + LENGTH]}" for i in range(0, count * LENGTH, LENGTH)]

@@ -17,6 +17,13 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
+def _too_large(request: HttpRequest) -> HttpResponse:
+    message = "The request is larger than this server accepts."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "too_large", "detail": message}, status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
 class RejectBadInputMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -31,17 +38,14 @@ class RejectBadInputMiddleware:
             try:
                 body = request.body
             except Exception:  # RequestDataTooBig and friends
-                return HttpResponse(
-                    "The request is larger than this server accepts.", status=413,
-                    content_type="text/plain; charset=utf-8",
-                )
+                return _too_large(request)
             if any(m in body for m in NUL_MARKERS):
                 return _bad_request(request, "The input contains a NUL character, which is not allowed.")
         elif content_type.startswith("multipart/"):
             try:
                 values = [v for vs in request.POST.lists() for v in vs[1]]
             except Exception:
-                return HttpResponse("The upload could not be read.", status=400)
+                return _bad_request(request, "The upload could not be read.")
             if any("\x00" in v for v in values):
                 return _bad_request(request, "The input contains a NUL character, which is not allowed.")
         return self.get_response(request)

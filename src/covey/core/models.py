@@ -191,3 +191,25 @@ class ApiToken(models.Model):
     def revoke(self) -> None:
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API create sent with an ``Idempotency-Key`` header.
+
+    A client that retries a create after a timeout sends the same key again and gets this stored
+    answer instead of a second record. The key is scoped to the user; ``request_hash`` tells a true
+    retry from a different request that reuses the key by mistake.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of method, path and JSON body")
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"

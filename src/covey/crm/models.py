@@ -127,6 +127,14 @@ class Account(models.Model):
 # --- products --------------------------------------------------------------------------------
 
 
+class ProductQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProductQuerySet:
+        """The catalogue is what partners sell: every active signed-in user sees all of it."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self
+
+
 class Product(models.Model):
     """The vendor's catalogue; visible to every signed-in user (it is what partners sell)."""
 
@@ -138,6 +146,8 @@ class Product(models.Model):
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     recurring = models.BooleanField(default=True, help_text="Billed yearly (subscription)")
     is_active = models.BooleanField(default=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,6 +1,139 @@
-def demo() -> None:
-    """Placeholder until the demo generator lands."""
+"""``covey seed`` and ``covey demo`` (registered by ``covey.cli``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+SIZE_NAMES = ("small", "large")  # generator.SIZES; named here so --help works before Django is set up
 
 
-def seed() -> None:
-    """Placeholder until the generator lands."""
+def _setup() -> None:
+    from django.core.management import call_command
+
+    from covey.cli import setup_django
+
+    setup_django()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+class _RichReporter:
+    """Shows one progress bar per table while the generator streams rows into it."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def start(self, table: str, total: int | None) -> None:
+        self.tasks[table] = self.progress.add_task(table, total=total)
+
+    def advance(self, table: str, rows: int) -> None:
+        self.progress.advance(self.tasks[table], rows)
+
+    def finish(self, table: str, rows: int, seconds: float) -> None:
+        self.progress.update(self.tasks[table], total=rows or 1, completed=rows or 1)
+
+
+def _run_seed(*, size: str, seed: int, today: date | None, reset: bool):
+    from django.db import IntegrityError
+
+    from covey.demo.generator import SeedRefused, seed_database
+
+    progress = Progress(
+        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    )
+    try:
+        with progress:
+            return seed_database(size=size, seed=seed, today=today, reset=reset, reporter=_RichReporter(progress))
+    except SeedRefused as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    except IntegrityError as exc:
+        err.print(f"[red]The generated data clashes with rows already in the database ({exc}). "
+                  "Nothing was written; seed a fresh database or use --reset.[/red]")
+        raise typer.Exit(1) from None
+
+
+def seed(
+    size: str = typer.Option("small", "--size", help="small (demo) or large (10,000 partners, 100,000 accounts, "
+                                                     "1,000,000 opportunities, for benchmarks)."),
+    seed_value: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same data."),
+    today: str = typer.Option("", "--today", help="Date the data is generated around, YYYY-MM-DD (default: today)."),
+    reset: bool = typer.Option(False, "--reset", help="Delete previously generated data first, then generate again."),
+) -> None:
+    """Generate deterministic data (small for demos, large for benchmarks)."""
+    if size not in SIZE_NAMES:
+        err.print(f"[red]Unknown size {size!r}[/red]; use one of: {', '.join(SIZE_NAMES)}")
+        raise typer.Exit(2)
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        err.print(f"[red]--today {today!r} is not a date[/red]; use YYYY-MM-DD, e.g. 2026-11-22")
+        raise typer.Exit(2) from None
+    _setup()
+    result = _run_seed(size=size, seed=seed_value, today=day, reset=reset)
+    if result.status == "skipped":
+        console.print(
+            f"This database already holds the {result.size} data set with seed {result.seed} "
+            f"(generated around {result.today}); nothing to do. Add --reset to generate it again."
+        )
+    else:
+        table = Table(title=f"Generated the {result.size} data set (seed {result.seed}, today {result.today})")
+        table.add_column("Table")
+        table.add_column("Rows", justify="right")
+        table.add_column("Seconds", justify="right")
+        table.add_column("Rows/s", justify="right")
+        for name, rows in result.rows.items():
+            seconds = result.seconds.get(name, 0.0)
+            rate = f"{rows / seconds:,.0f}" if seconds > 0 and rows else "–"
+            table.add_row(name, f"{rows:,}", f"{seconds:.2f}", rate)
+        table.add_row("[bold]total[/bold]", f"{sum(result.rows.values()):,}", f"{result.total_seconds:.2f}", "")
+        console.print(table)
+    typer.echo(json.dumps(result.summary()))
+
+
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare the database and print log-ins; don't serve."),
+) -> None:
+    """Start the demo: migrate, seed demo data (once), print log-ins, serve on http://127.0.0.1:8000."""
+    _setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from covey.demo.generator import DEMO_PASSWORD, describe, existing_seed, marker_logins
+
+    marker = existing_seed()
+    if marker is None:
+        console.print("Generating the demo data set (takes a few seconds, once)…")
+        result = _run_seed(size="small", seed=42, today=None, reset=False)
+        logins = result.logins
+    else:
+        console.print(f"Demo data already present ({describe(marker)}).")
+        logins = marker_logins(marker)
+    where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
+    console.print(f"Database: {where}")
+
+    table = Table(title="Log in as any of these (one per role)")
+    table.add_column("Role")
+    table.add_column("E-mail")
+    table.add_column("Partner")
+    for login in logins:
+        table.add_row(login.role, login.email, login.partner)
+    console.print(table)
+    console.print(f"Password for every demo user: [bold]{DEMO_PASSWORD}[/bold]")
+    if no_serve:
+        return
+    from covey.server import serve
+
+    console.print(f"Covey is serving on [bold]http://{host}:{port}[/bold]  (Ctrl+C stops it)")
+    serve(host=host, port=port)

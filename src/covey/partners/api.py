@@ -1,0 +1,128 @@
+"""Partners over the API: list, read, create, change, and see who acts for a partner.
+
+Vendor staff see every partner; a partner user sees only its own (so any other id answers 404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from covey.core import access
+from covey.core.api import (
+    create_once,
+    idempotency_key_header,
+    page,
+    refuse_nulls,
+    staff_user,
+    user_of,
+)
+from covey.core.models import StaffRole
+from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, Paging, plain
+from covey.partners import services
+from covey.partners.models import Partner, PartnerTypeTag
+from covey.partners.schemas import (
+    MemberPage,
+    PartnerCreate,
+    PartnerFilters,
+    PartnerOut,
+    PartnerPage,
+    PartnerUpdate,
+    member_out,
+    partner_out,
+)
+
+router = Router(tags=["partners"])
+
+OWNER_ROLES = (StaffRole.ADMIN, StaffRole.PARTNER_MANAGER)
+VENDOR_ONLY_FIELDS = ("lifecycle", "owner")
+VENDOR_ONLY = "Only the vendor can change a partner's lifecycle or owner."
+
+
+def _partners(user):
+    return Partner.objects.visible_to(user).select_related("owner").prefetch_related("types", "segments")
+
+
+def _get(user, public_id: str, *, write: bool = False) -> Partner:
+    return access.get_for_user(
+        Partner, user, public_id, write_check=access.can_edit_partner if write else None, select=("owner",)
+    )
+
+
+@router.get(
+    "/partners", response={200: PartnerPage, **READ_ERRORS}, operation_id="partners_list",
+    summary="List partners", description="Partners you can see (a partner user sees only its own), by name.",
+)
+def partner_list(request: HttpRequest, filters: Query[PartnerFilters]):
+    qs = _partners(user_of(request))
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(domain__icontains=filters.q))
+    if filters.type:
+        qs = qs.filter(pk__in=PartnerTypeTag.objects.filter(code=filters.type).values("partner_id"))
+    if filters.region:
+        qs = qs.filter(region=filters.region)
+    if filters.lifecycle:
+        qs = qs.filter(lifecycle=filters.lifecycle)
+    return page(qs.order_by("name", "id"), filters, partner_out)
+
+
+@router.get(
+    "/partners/{id}", response={200: PartnerOut, **READ_ERRORS}, operation_id="partners_get",
+    summary="Get a partner", description="One partner by id; 404 if it does not exist or you cannot see it.",
+)
+def partner_get(request: HttpRequest, id: str):
+    return partner_out(_get(user_of(request), id))
+
+
+@router.post(
+    "/partners", response={201: PartnerOut, **WRITE_ERRORS}, operation_id="partners_create",
+    summary="Create a partner",
+    description="Admins and partner managers create partners. Send an Idempotency-Key header to make retries safe.",
+)
+def partner_create(request: HttpRequest, payload: PartnerCreate, idempotency_key: str | None = idempotency_key_header()):
+    user = user_of(request)
+    access.require(access.can_create_partner(user), "Only admins and partner managers create partners.")
+    values = plain(payload.model_dump())
+    types, segments = values.pop("types"), values.pop("segments")
+    if values["owner"] is not None:
+        values["owner"] = staff_user(values["owner"], field="owner", roles=OWNER_ROLES)
+    elif user.staff_role == StaffRole.PARTNER_MANAGER:
+        values["owner"] = user  # otherwise the manager could not edit the partner just created
+
+    def make() -> Partner:
+        return services.partner_create(actor=user, types=types, segments=segments, source="api", **values)
+
+    return create_once(request, key=idempotency_key, make=make, schema=PartnerOut, render=lambda p: partner_out(_get(user, p.public_id)))
+
+
+@router.patch(
+    "/partners/{id}", response={200: PartnerOut, **WRITE_ERRORS}, operation_id="partners_update",
+    summary="Change a partner",
+    description="Only the fields sent change. Admins edit any partner, a partner manager the partners "
+    "they own, a partner admin its own partner (but not its lifecycle or owner).",
+)
+def partner_update(request: HttpRequest, id: str, payload: PartnerUpdate):
+    user = user_of(request)
+    partner = _get(user, id, write=True)
+    values = plain(payload.model_dump(exclude_unset=True))
+    refuse_nulls(values, nullable=("owner", "employees"))
+    if "owner" in values and values["owner"] is not None:
+        values["owner"] = staff_user(values["owner"], field="owner", roles=OWNER_ROLES)
+    if not user.is_vendor:
+        current = {"lifecycle": partner.lifecycle, "owner": partner.owner}
+        access.require(all(values[f] == current[f] for f in VENDOR_ONLY_FIELDS if f in values), VENDOR_ONLY)
+    types, segments = values.pop("types", None), values.pop("segments", None)
+    services.partner_update(partner=partner, actor=user, types=types, segments=segments, source="api", **values)
+    return partner_out(_get(user, id))
+
+
+@router.get(
+    "/partners/{id}/members", response={200: MemberPage, **READ_ERRORS}, operation_id="partners_members",
+    summary="List a partner's members", description="The people who act for this partner, with their roles.",
+)
+def partner_members(request: HttpRequest, id: str, paging: Query[Paging]):
+    partner = _get(user_of(request), id)
+    members = partner.memberships.select_related("user").order_by("user__email", "id")
+    return page(members, paging, member_out)
+

@@ -1,0 +1,171 @@
+"""Who reaches what through the API, as one explicit table.
+
+Each row is one request on partner A's objects; each column one member of the cast. 404 means the
+object does not exist for that person (partner B must never learn A's objects exist), 403 that they
+can see it but their role may not change it. A refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.test_api import as_user, assert_error
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+ROLES = ("vendor_admin", "partner_manager", "other_manager", "sales_rep", "finance", "executive",
+         "a_admin", "a_rep", "a_readonly", "b_admin", "b_rep")
+
+OPP = "/api/opportunities/{opportunity_a}"
+# partner_manager owns partner A, other_manager owns partner B; activity A was logged by A's rep.
+# The editors of accounts are CRM_EDITORS; deleting account A is refused (it has an opportunity),
+# so for them that row shows the permission gate passed and the service said no.
+#                                                                        admin  pm   pm2  rep  fin  exec  a_adm a_rep a_ro b_adm b_rep
+TABLE = [
+    ("read partner", "GET", "/api/partners/{partner_a}", None,              (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
+    ("list members", "GET", "/api/partners/{partner_a}/members", None,      (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
+    ("change partner", "PATCH", "/api/partners/{partner_a}", {"description": "Changed"},
+                                                                            (200, 200, 403, 403, 403, 403, 200, 403, 403, 404, 404)),
+    ("read account", "GET", "/api/accounts/{account_a}", None,              (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
+    ("change account", "PATCH", "/api/accounts/{account_a}", {"industry": "Changed"},
+                                                                            (200, 200, 200, 200, 403, 403, 403, 403, 403, 404, 404)),
+    ("delete account", "DELETE", "/api/accounts/{account_a}", None,         (422, 422, 422, 422, 403, 403, 403, 403, 403, 404, 404)),
+    ("read opportunity", "GET", OPP, None,                                  (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
+    ("change opportunity", "PATCH", OPP, {"stage": "Negotiation/Review"},   (200, 200, 200, 200, 403, 403, 403, 403, 403, 404, 404)),
+    ("delete opportunity", "DELETE", OPP, None,                             (204, 204, 204, 204, 403, 403, 403, 403, 403, 404, 404)),
+    ("add line", "POST", OPP + "/lines", {"product": "{product}", "quantity": 1},
+                                                                            (201, 201, 201, 201, 403, 403, 403, 403, 403, 404, 404)),
+    ("remove line", "DELETE", OPP + "/lines/{line_a}", None,                (204, 204, 204, 204, 403, 403, 403, 403, 403, 404, 404)),
+    ("add partner", "POST", OPP + "/partners", {"partner": "{partner_b}", "role": "influencer"},
+                                                                            (201, 201, 201, 201, 403, 403, 403, 403, 403, 404, 404)),
+    ("remove partner", "DELETE", OPP + "/partners/{link_a}", None,          (204, 204, 204, 204, 403, 403, 403, 403, 403, 404, 404)),
+    ("read activity", "GET", "/api/activities/{activity_a}", None,          (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
+    ("change activity", "PATCH", "/api/activities/{activity_a}", {"notes": "Changed"},
+                                                                            (200, 200, 200, 200, 403, 403, 200, 200, 403, 404, 404)),
+    ("delete activity", "DELETE", "/api/activities/{activity_a}", None,     (204, 204, 204, 204, 403, 403, 204, 204, 403, 404, 404)),
+    # The catalogue and "who am I" are the same for everyone signed in.
+    ("read product", "GET", "/api/products/{product}", None,               (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("who am I", "GET", "/api/me", None,                                    (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # Creates: the role decides; partner B cannot attach an activity to A's deal it cannot see.
+    ("create account", "POST", "/api/accounts", {"name": "New Co"},         (201, 201, 201, 201, 403, 403, 403, 403, 403, 403, 403)),
+    ("create opportunity", "POST", "/api/opportunities", {"name": "New", "account": "{account_a}", "close_date": "2026-10-01"},
+                                                                            (201, 201, 201, 201, 403, 403, 403, 403, 403, 403, 403)),
+    ("create partner", "POST", "/api/partners", {"name": "New Partner"},     (201, 201, 201, 403, 403, 403, 403, 403, 403, 403, 403)),
+    ("log activity", "POST", "/api/activities", {"subject": "Call", "opportunity": "{opportunity_a}"},
+                                                                            (201, 201, 201, 201, 403, 403, 201, 201, 403, 422, 422)),
+]
+CASES = [(name, method, path, body, role, expected)
+         for name, method, path, body, statuses in TABLE for role, expected in zip(ROLES, statuses, strict=True)]
+CODES = {403: "forbidden", 404: "not_found", 422: "validation_error"}
+
+
+def _ids(world) -> dict[str, str]:
+    names = ("partner_a", "partner_b", "account_a", "opportunity_a", "line_a", "link_a", "activity_a", "product")
+    return {name: getattr(world, name).public_id for name in names}
+
+
+def _fill(text: str, ids: dict[str, str]) -> str:
+    return re.sub(r"{(\w+)}", lambda m: ids[m.group(1)], text)
+
+
+def _state():
+    """Everything a refused request could have touched."""
+    from covey.core.models import AuditEvent
+    from covey.crm.models import Account, Activity, Opportunity, OpportunityLine, OpportunityPartner
+    from covey.partners.models import Partner
+
+    return (
+        AuditEvent.objects.count(),
+        list(Partner.objects.values_list("public_id", "description", "lifecycle").order_by("id")),
+        list(Account.objects.values_list("public_id", "industry").order_by("id")),
+        list(Opportunity.objects.values_list("public_id", "stage", "amount_minor").order_by("id")),
+        list(OpportunityLine.objects.values_list("public_id").order_by("id")),
+        list(OpportunityPartner.objects.values_list("public_id", "is_primary").order_by("id")),
+        list(Activity.objects.values_list("public_id", "notes").order_by("id")),
+    )
+
+
+@pytest.mark.parametrize("name,method,path,body,role,expected", CASES, ids=[f"{c[0]}-{c[4]}" for c in CASES])
+def test_who_reaches_what(world, name, method, path, body, role, expected):
+    ids = _ids(world)
+    api = as_user(getattr(world, role))
+    path = _fill(path, ids)
+    body = json.loads(_fill(json.dumps(body), ids)) if body is not None else None
+    before = _state()
+
+    response = api.get(path) if method == "GET" else api.send(method, path, body)
+
+    if expected >= 400:
+        assert_error(response, expected, CODES[expected])
+        assert _state() == before, "a refused request changed something"
+    else:
+        assert response.status_code == expected, response.content[:300]
+        if method != "GET":
+            assert _state() != before
+
+
+HIDDEN_FROM_B = [row for row in TABLE if "{" in row[2] and row[4][-1] == 404]
+
+
+@pytest.mark.parametrize("name,method,path,body", [row[:4] for row in HIDDEN_FROM_B], ids=[row[0] for row in HIDDEN_FROM_B])
+def test_the_outsider_cannot_tell_an_invisible_object_from_a_missing_one(world, name, method, path, body):
+    """Partner B's 404 for A's object is word for word the 404 for an id that never existed."""
+    ids = _ids(world)
+    missing = {key: value.split("_")[0] + "_000000000000" for key, value in ids.items()}
+    api = as_user(world.b_rep)
+    answers = []
+    for id_map in (ids, missing):
+        filled = json.loads(_fill(json.dumps(body), id_map)) if body is not None else None
+        response = api.get(_fill(path, id_map)) if method == "GET" else api.send(method, _fill(path, id_map), filled)
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+
+
+LISTS = [
+    "/api/partners", "/api/accounts", "/api/opportunities", "/api/activities", "/api/products",
+    "/api/opportunities?partner={partner_a}", "/api/opportunities?account={account_a}",
+    "/api/activities?opportunity={opportunity_a}", "/api/activities?partner={partner_a}",
+    "/api/accounts?q=Customer", "/api/opportunities?q=Deal",
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("role", ["b_rep", "b_admin"])
+def test_partner_a_objects_never_appear_in_partner_b_lists(world, role, path):
+    ids = _ids(world)
+    a_ids = {v for k, v in ids.items() if k.endswith("_a")}
+    response = as_user(getattr(world, role)).get(_fill(path, ids))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert not any(i in text for i in a_ids), f"{path} leaks partner A's objects to {role}"
+    assert "Alpha" not in text and "Customer A" not in text
+
+
+def test_each_partner_sees_its_own_side_in_lists(world):
+    for role, own in (("a_rep", "a"), ("b_rep", "b")):
+        api = as_user(getattr(world, role))
+        opps = {o["id"] for o in api.get("/api/opportunities").json()["items"]}
+        accounts = {a["id"] for a in api.get("/api/accounts").json()["items"]}
+        activities = {a["id"] for a in api.get("/api/activities").json()["items"]}
+        partners = {p["id"] for p in api.get("/api/partners").json()["items"]}
+        assert opps == {getattr(world, f"opportunity_{own}").public_id}
+        assert accounts == {getattr(world, f"account_{own}").public_id}
+        assert activities == {getattr(world, f"activity_{own}").public_id}
+        assert partners == {getattr(world, f"partner_{own}").public_id}
+    vendor = as_user(world.executive)
+    assert vendor.get("/api/opportunities").json()["count"] == 2
+
+
+def test_the_vendor_admin_deletes_an_empty_account(world):
+    from covey.crm.models import Account
+
+    empty = Account.objects.create(name="Empty Co")
+    assert as_user(world.vendor_admin).delete(f"/api/accounts/{empty.public_id}").status_code == 204
+    assert not Account.objects.filter(pk=empty.pk).exists()
