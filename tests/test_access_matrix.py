@@ -77,6 +77,8 @@ WEB_ROUTES: dict[str, Route] = {
     "password_reset_confirm": Route(PUBLIC, kwargs={"uidb64": "=MQ", "token": "=set-password"}),
     "password_reset_complete": Route(PUBLIC),
     "vendor_settings": Route(ADMIN_ONLY),
+    # suggestions are scoped: partner B searching for "Deal" must not be offered A's deal
+    "lookup": Route(EVERYONE, kwargs={"kind": "=opportunities"}, query="?q=Deal"),
     "token_list": Route(EVERYONE),
     # a token belongs to one person; anyone else is told it does not exist
     "token_revoke": Route(

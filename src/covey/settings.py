@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # built-in widget templates, for FORM_RENDERER below
     "django_htmx",
     "ninja",  # serves the OpenAPI docs page's assets locally, so /api/docs works offline
     "covey.core",
@@ -81,6 +82,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's template settings, so our own widget templates are found.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 _default_sqlite = f"sqlite:///{VAR_DIR / 'covey.sqlite3'}"
 try:

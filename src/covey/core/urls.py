@@ -17,6 +17,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("lookup/<str:kind>/", views.lookup, name="lookup"),
     path("settings/", views.vendor_settings, name="vendor_settings"),
     path("settings/tokens/", views.token_list, name="token_list"),
     path("settings/tokens/<str:public_id>/revoke/", views.token_revoke, name="token_revoke"),

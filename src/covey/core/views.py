@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from covey.core.access import is_admin, require
 from covey.core.forms import ApiTokenForm, VendorSettingsForm
 from covey.core.models import ApiToken, VendorSettings
 from covey.core.services import update_object
-from covey.crm.models import Activity, Opportunity, Stage
+from covey.crm.models import Account, Activity, Opportunity, Stage
 from covey.partners.models import Partner
 
 
@@ -84,6 +84,30 @@ def token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
         audit.record(actor=request.user, action="update", obj=token, changes={"revoked": [False, True]})
         messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
     return redirect("token_list")
+
+
+LOOKUPS = {
+    # kind -> (model, search field, label)
+    "accounts": (Account, "name", lambda a: f"{a.name}{' · ' + a.domain if a.domain else ''}"),
+    "opportunities": (Opportunity, "name", lambda o: f"{o.name} · {o.account.name}"),
+    "partners": (Partner, "name", lambda p: p.name),
+}
+
+
+@login_required
+def lookup(request: HttpRequest, kind: str) -> HttpResponse:
+    """Suggestions for a type-to-search field: <option>s of the user's visible records."""
+    if kind not in LOOKUPS:
+        raise Http404("No such lookup")
+    model, field, label = LOOKUPS[kind]
+    q = request.GET.get("q", "").strip()[:100]
+    rows = []
+    if len(q) >= 2:
+        qs = model.objects.visible_to(request.user).filter(**{f"{field}__icontains": q}).order_by(field)
+        if model is Opportunity:
+            qs = qs.select_related("account")
+        rows = [(obj.public_id, label(obj)) for obj in qs[:20]]
+    return render(request, "includes/lookup_options.html", {"rows": rows})
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from covey.core.formtools import ServiceForm
+from covey.core.lookup import use_lookup_when_large
 from covey.core.models import User, VendorSettings
 from covey.core.money import Money, MoneyError, all_currencies, parse_amount
 from covey.crm.models import (
@@ -134,6 +135,7 @@ class OpportunityForm(ServiceForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = Account.objects.visible_to(user)
+        use_lookup_when_large(self.fields["account"], "accounts")
         self.fields["owner"].queryset = staff_users()
         self.has_lines = bool(self.instance.pk and self.instance.lines.exists())
         if self.instance.pk:
@@ -195,6 +197,7 @@ class PartnerLinkForm(forms.Form):
         kwargs.setdefault("prefix", "partner")
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = Partner.objects.visible_to(user).order_by("name")
+        use_lookup_when_large(self.fields["partner"], "partners")
 
 
 # --- activities ------------------------------------------------------------------------------
@@ -224,16 +227,19 @@ class ActivityForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["opportunity"].queryset = Opportunity.objects.visible_to(user).select_related("account").order_by("name")
+        use_lookup_when_large(self.fields["opportunity"], "opportunities")
         if not self.instance.pk and not self.is_bound:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
         if opportunity is not None:
             self.initial["opportunity"] = opportunity.public_id
         if user.is_vendor:
             self.fields["account"].queryset = Account.objects.visible_to(user).order_by("name")
+            use_lookup_when_large(self.fields["account"], "accounts")
             partners = Partner.objects.visible_to(user).order_by("name")
             if opportunity is not None:
                 partners = partners.filter(opportunity_links__opportunity=opportunity)
             self.fields["partner"].queryset = partners
+            use_lookup_when_large(self.fields["partner"], "partners")
             self.fields["partner"].help_text = "One of the opportunity's partners, or none."
         else:
             del self.fields["account"]
