@@ -67,7 +67,14 @@ def cast(db):
 @pytest.fixture
 def world(cast):
     """One deal on each side: A's opportunity (with a line and an activity) and B's."""
-    from covey.crm.models import Account, Activity, Opportunity, OpportunityLine, OpportunityPartner, Product
+    from covey.crm.models import (
+        Account,
+        Activity,
+        Opportunity,
+        OpportunityLine,
+        OpportunityPartner,
+        Product,
+    )
 
     w = cast
     w.product = Product.objects.create(name="Covey Cloud Platform", code="CCP", unit_price_minor=1_200_000, currency="USD")

@@ -51,4 +51,4 @@ def test_every_day_falls_in_exactly_one_quarter_of_its_year(start_month, day):
     assert cal.quarter_of(q.end + timedelta(days=1)) == cal.next(q)
     quarters = cal.quarters(y.fiscal_year)
     assert quarters[0].start == y.start and quarters[-1].end == y.end
-    assert all(a.end + timedelta(days=1) == b.start for a, b in zip(quarters, quarters[1:]))
+    assert all(a.end + timedelta(days=1) == b.start for a, b in zip(quarters, quarters[1:], strict=False))

@@ -249,6 +249,9 @@ class OpportunityLine(models.Model):
             models.CheckConstraint(condition=Q(discount_minor__gte=0), name="line_discount_not_negative"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
     @property
     def total_minor(self) -> int:
         return self.quantity * self.unit_price_minor - self.discount_minor

@@ -95,6 +95,9 @@ class PartnerTypeTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["partner", "code"], name="partner_type_once")]
         indexes = [models.Index(fields=["code", "partner"])]
 
+    def __str__(self) -> str:
+        return PartnerType(self.code).label
+
 
 class PartnerSegmentTag(models.Model):
     """A customer segment the partner serves."""
@@ -104,6 +107,9 @@ class PartnerSegmentTag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["partner", "code"], name="partner_segment_once")]
+
+    def __str__(self) -> str:
+        return Segment(self.code).label
 
 
 class PartnerRole(models.TextChoices):
