@@ -131,6 +131,58 @@ def test_a_changed_row_updates_its_record_and_audits_only_what_changed(cast, tmp
     assert event.source == "import"
 
 
+UPDATE_EVERY_FIELD = (
+    "external_id,name,account_external_id,stage,type,amount,currency,close_date,lost_reason,lead_source,description,owner_email\n"
+    "O-1,Renamed ✓,ACC-2,Closed Lost,renewal,0.5,EUR,2027-02-28,Price,Web,\"Long\nstory\",\n"
+)
+
+
+def _deal_to_update(cast):
+    first = Account.objects.create(name="First", external_id="ACC-1", employees=10, owner=cast.sales_rep)
+    Account.objects.create(name="Second", external_id="ACC-2")
+    return Opportunity.objects.create(
+        name="Deal", account=first, stage="Prospecting", type="new", amount_minor=100, currency="USD",
+        close_date=date(2026, 1, 31), external_id="O-1", owner=cast.sales_rep,
+    )
+
+
+def test_an_update_can_change_every_kind_of_field(cast, tmp_path):
+    deal = _deal_to_update(cast)
+
+    report = import_records("opportunities", write(tmp_path, "o.csv", UPDATE_EVERY_FIELD), actor=cast.vendor_admin)
+
+    assert report.counts["opportunities"].updated == 1, messages(report)
+    deal.refresh_from_db()
+    assert (deal.name, deal.account.name, deal.stage, deal.type) == ("Renamed ✓", "Second", "Closed Lost", "renewal")
+    assert (deal.amount_minor, deal.currency, deal.close_date, deal.owner) == (50, "EUR", date(2027, 2, 28), None)
+    assert (deal.lost_reason, deal.lead_source, deal.description) == ("Price", "Web", "Long\nstory")
+    changes = AuditEvent.objects.get(action="update", object_id=deal.public_id).changes
+    assert changes["account"] == ["First", "Second"] and changes["owner"] == ["rep@acmecloud.example", None]
+    assert changes["close_date"] == ["2026-01-31", "2027-02-28"]
+
+
+def test_updates_also_work_where_sqlite_is_too_old_for_update_from(cast, tmp_path, monkeypatch):
+    from covey.crm import imports
+
+    monkeypatch.setattr(imports, "_can_update_from", lambda: False)
+    deal = _deal_to_update(cast)
+
+    import_records("opportunities", write(tmp_path, "o.csv", UPDATE_EVERY_FIELD))
+
+    deal.refresh_from_db()
+    assert (deal.name, deal.account.name, deal.amount_minor, deal.owner) == ("Renamed ✓", "Second", 50, None)
+
+
+def test_accounts_updated_with_an_owner_and_employees_keep_their_types(cast, tmp_path):
+    account = Account.objects.create(name="Co", external_id="A-1")
+    path = write(tmp_path, "a.csv", "external_id,name,owner_email,employees,status\nA-1,Co,pm@acmecloud.example,\"2,500\",former\n")
+
+    import_records("accounts", path)
+
+    account.refresh_from_db()
+    assert (account.owner, account.employees, account.status) == (cast.partner_manager, 2500, "former")
+
+
 def test_opportunities_nested_under_an_account_belong_to_it(cast, tmp_path):
     doc = {"records": [{
         "attributes": {"type": "Account", "referenceId": "AccountRef1"}, "Name": "Parent Co",
@@ -270,6 +322,18 @@ def test_hubspot_deals_map_the_default_pipeline_to_salesforce_stages(cast):
     assert rollout.close_date == date(2026, 4, 30) and rollout.account.name == "Brightpath Learning"
     assert (automation.stage, automation.type, automation.amount_minor, automation.currency) == ("Negotiation/Review", "expansion", 4_200_000, "JPY")
     assert (camp.stage, camp.lost_reason, camp.type) == ("Closed Lost", "Chose a competitor", "new")
+
+
+def test_a_hubspot_deal_with_several_companies_belongs_to_the_first(cast, tmp_path):
+    import_records("accounts", FIXTURES / "hubspot_companies.csv")
+    path = write(tmp_path, "deals.csv", (
+        "Record ID,Deal Name,Deal Stage,Amount,Close Date,Associated Company IDs\n"
+        "77,Joint bid,Qualified To Buy,1000,2026-05-01,9011223345;9011223344\n"
+    ))
+    report = import_records("opportunities", path)
+
+    assert report.ok, messages(report)
+    assert Opportunity.objects.get().account.name == "Kumo Robotics"
 
 
 @pytest.mark.parametrize(("hubspot", "salesforce"), [

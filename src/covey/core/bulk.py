@@ -17,10 +17,15 @@ columns may be left out. Values are written as given, so the caller also owns th
 Everything happens inside one transaction: if any row is refused, none is written. When the caller
 passes the primary key, the table's id sequence is moved past the largest id afterwards, so later
 ORM inserts do not collide with the ids given.
+
+Also here: ``next_id`` (where explicit ids may start), ``prepare_rows`` (do the value adaptation
+in another process) and ``indexes_deferred`` (build plain indexes, and PostgreSQL's foreign keys,
+once after a very large load instead of row by row).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -29,7 +34,7 @@ from django.core.management.color import no_style
 from django.db import connections, models, transaction
 from django.db.models.fields import NOT_PROVIDED
 
-__all__ = ["bulk_insert", "columns_for", "next_id"]
+__all__ = ["bulk_insert", "columns_for", "indexes_deferred", "next_id", "prepare_rows"]
 
 # Field types whose Python values both drivers take as they are; anything else goes through
 # the field's own ``get_db_prep_save`` (datetimes on SQLite, JSON, decimals, UUIDs...).
@@ -37,7 +42,6 @@ _PLAIN = frozenset({
     "AutoField", "BigAutoField", "SmallAutoField", "CharField", "TextField", "SlugField",
     "EmailField", "URLField", "IntegerField", "BigIntegerField", "SmallIntegerField",
     "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "BooleanField",
-    "ForeignKey", "OneToOneField",
 })
 # PostgreSQL's driver adapts these natively; SQLite needs Django's text form (naive UTC).
 _PLAIN_ON_POSTGRES = frozenset({"DateField", "DateTimeField", "TimeField", "DecimalField", "UUIDField"})
@@ -77,6 +81,8 @@ def _check_not_null_columns(model: type[models.Model], given: list[models.Field]
 def _adapter(field: models.Field, connection) -> Callable | None:
     """A function turning a Python value into what the driver should receive, or None (as is)."""
     kind = field.get_internal_type()
+    if kind in ("ForeignKey", "OneToOneField"):  # the key's value has its target column's type
+        kind = field.target_field.get_internal_type()
     if kind in _PLAIN or (connection.vendor == "postgresql" and kind in _PLAIN_ON_POSTGRES):
         return None
     if kind == "DateTimeField" and connection.vendor == "sqlite" and _utc(connection.timezone):
@@ -136,6 +142,20 @@ def _adapted_rows(rows: Iterable[tuple], adapters: list[Callable | None], width:
         yield row
 
 
+def prepare_rows(
+    model: type[models.Model], fields: list[str], rows: Iterable[tuple], *, using: str = "default",
+) -> Iterator[tuple]:
+    """``rows`` turned into the values the database driver takes, checked for width.
+
+    ``bulk_insert`` does this itself; a producer in another process may do it there instead and
+    pass ``prepared=True``, so the process talking to the database only inserts. Needs no
+    database connection, only the backend's settings.
+    """
+    connection = connections[using]
+    given = columns_for(model, fields)
+    return _adapted_rows(rows, [_adapter(f, connection) for f in given], len(given))
+
+
 def bulk_insert(
     model: type[models.Model],
     fields: list[str],
@@ -143,25 +163,29 @@ def bulk_insert(
     *,
     batch_size: int = 5_000,
     using: str = "default",
+    prepared: bool = False,
 ) -> int:
     """Insert ``rows`` (tuples in the order of ``fields``) into ``model``'s table; return the count.
 
     ``rows`` may be a generator: it is consumed once, in a streaming way (PostgreSQL: one COPY;
     SQLite: ``batch_size`` rows per ``executemany``). See the module docstring for what the caller
-    must supply.
+    must supply. ``prepared`` rows have been through ``prepare_rows`` already.
     """
     connection = connections[using]
     given = columns_for(model, fields)
     _check_not_null_columns(model, given)
     table = connection.ops.quote_name(model._meta.db_table)
     column_sql = ", ".join(connection.ops.quote_name(f.column) for f in given)
-    adapters = [_adapter(f, connection) for f in given]
-    stream = _adapted_rows(rows, adapters, len(given))
+    stream = rows if prepared else prepare_rows(model, fields, rows, using=using)
     count = 0
-    with transaction.atomic(using=using, savepoint=connection.in_atomic_block):
+    with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                # The driver's own cursor does COPY; Django's wrapper turns its errors into
+                # django.db ones (IntegrityError...), as for any other query.
+                with connection.wrap_database_errors, cursor.cursor.copy(
+                    f"COPY {table} ({column_sql}) FROM STDIN"
+                ) as copy:
                     write_row = copy.write_row
                     for row in stream:
                         write_row(row)
@@ -186,3 +210,75 @@ def next_id(model: type[models.Model], *, using: str = "default") -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX({pk}), 0) FROM {table}")
         return int(cursor.fetchone()[0]) + 1
+
+
+@contextlib.contextmanager
+def indexes_deferred(tables: Iterable[type[models.Model]], *, using: str = "default") -> Iterator[list[str]]:
+    """For one very large load: drop these tables' plain indexes (and on PostgreSQL their
+    foreign keys), and build them again afterwards from their own stored definitions.
+
+    Maintaining half a dozen random-order indexes row by row, and on PostgreSQL queueing one
+    deferred foreign-key check per row until commit, costs several times more than sorting each
+    index once and checking each foreign key with one join at the end. Unique indexes and
+    constraints stay in place: they are checked row by row as usual.
+
+    Consistency is kept by the transaction: this must run inside ``transaction.atomic``; other
+    connections never see the tables without their indexes or keys, re-adding a foreign key
+    validates every row, and if anything fails the rollback restores the schema. The price is a
+    lock: until commit, the tables (and on PostgreSQL the tables their keys point to) are closed
+    to other connections' reads as well. Use it for seeding and bulk loads run while the app is
+    idle, not on a live hot path. Yields the list of statements it will run at the end.
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes_deferred must run inside transaction.atomic()")
+    qn = connection.ops.quote_name
+    restore_indexes: list[str] = []
+    restore_keys: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # ALTER TABLE refuses to run while deferred checks are queued; run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for model in tables:
+            table = model._meta.db_table
+            if connection.vendor == "sqlite":
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                    [table],
+                )
+                for name, sql in cursor.fetchall():
+                    if not sql.lstrip().upper().startswith("CREATE UNIQUE"):
+                        restore_indexes.append(sql)
+                        cursor.execute(f"DROP INDEX {qn(name)}")
+            elif connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                    [qn(table)],
+                )
+                for name, definition in cursor.fetchall():
+                    restore_keys.append(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+                    cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+                cursor.execute(
+                    "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                    "JOIN pg_class i ON i.oid = x.indexrelid "
+                    "WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+                    "ORDER BY i.relname",
+                    [qn(table)],
+                )
+                for name, definition in cursor.fetchall():
+                    restore_indexes.append(definition)
+                    cursor.execute(f"DROP INDEX {qn(name)}")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    statements = restore_indexes + restore_keys
+    yield statements
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in statements:
+            cursor.execute(statement)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -6,6 +6,7 @@ writers in ``covey.crm.exports``, and print what happened.
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ IMPORT_FORMATS = ("auto", "generic", "salesforce", "hubspot", "sf-tree")
 EXPORT_FORMATS = ("generic", "salesforce", "hubspot", "sf-tree")
 PROGRESS_FROM_BYTES = 1_000_000  # below this an import is over before a bar would be useful
 MAX_ERRORS_SHOWN = 50
-PHASES = {"read": "Reading", "check": "Checking", "write": "Writing"}
+PHASES = {"read": "Reading", "check": "Checking", "match": "Matching ids", "write": "Writing"}
 
 
 def _setup() -> None:
@@ -107,7 +108,7 @@ def _print_errors(report) -> None:
 _FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or data-tree JSON (or plan) file.")
 _FORMAT = typer.Option("auto", "--format", "-f", help="auto, generic, salesforce, hubspot or sf-tree.")
 _SKIP = typer.Option(False, "--skip-invalid", help="Import the valid rows and write the others to a rejects file.")
-_REJECTS = typer.Option(None, "--rejects", help="Where rejected rows go (default: <input>.rejects.csv).")
+_REJECTS = typer.Option(None, "--rejects", help="Where rejected rows go (default: deals.csv → deals.rejects.csv).")
 _ENCODING = typer.Option(None, "--encoding", help="The file's encoding when it is not UTF-8, e.g. cp1252.")
 _AS = typer.Option(None, "--as", help="E-mail of the user the audit trail names (default: system).")
 
@@ -138,8 +139,13 @@ def _run_export(kind: str, fmt: str, out: Path | None) -> None:
 
     queryset = (Account if kind == "accounts" else Opportunity).objects.order_by("pk")
     if out is None:
-        count = write_csv(kind, queryset, sys.stdout, fmt)
-        sys.stdout.flush()
+        # UTF-8 whatever the terminal's locale, and the CSV's own line endings untranslated.
+        buffer = getattr(sys.stdout, "buffer", None)
+        stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="") if buffer is not None else sys.stdout
+        count = write_csv(kind, queryset, stream, fmt)
+        stream.flush()
+        if stream is not sys.stdout:
+            stream.detach()  # leave sys.stdout open
         err.print(f"Exported {count} {kind}.")
         return
     with open(out, "w", encoding="utf-8", newline="") as fh:

@@ -40,6 +40,7 @@ Value mappings (import → Covey; export writes the first spelling listed)
   re-imports unchanged.
 - HubSpot ``Deal Type``: newbusiness → new; existingbusiness → expansion; renewal (a custom value
   Covey writes) → renewal; blank → new.
+- HubSpot "Associated Company IDs" may list several companies ("123;456"): the first is the account.
 - Countries: the generic format writes ISO 3166 alpha-2 codes; Salesforce and HubSpot write English
   country names. Every format reads either a code or an English name ("United States", "USA", "UK").
 """

@@ -91,10 +91,10 @@ def seed(
         table.add_column("Rows", justify="right")
         table.add_column("Seconds", justify="right")
         table.add_column("Rows/s", justify="right")
-        for name, rows in result.rows.items():
-            seconds = result.seconds.get(name, 0.0)
+        for name, seconds in result.seconds.items():
+            rows = result.rows.get(name)
             rate = f"{rows / seconds:,.0f}" if seconds > 0 and rows else "–"
-            table.add_row(name, f"{rows:,}", f"{seconds:.2f}", rate)
+            table.add_row(name, f"{rows:,}" if rows is not None else "–", f"{seconds:.2f}", rate)
         table.add_row("[bold]total[/bold]", f"{sum(result.rows.values()):,}", f"{result.total_seconds:.2f}", "")
         console.print(table)
     typer.echo(json.dumps(result.summary()))
@@ -125,7 +125,8 @@ def demo(
 
     table = Table(title="Log in as any of these (one per role)")
     table.add_column("Role")
-    table.add_column("E-mail")
+    # Never cut an address short on a narrow terminal; the other columns wrap instead.
+    table.add_column("E-mail", no_wrap=True, min_width=max(len(x.email) for x in logins))
     table.add_column("Partner")
     for login in logins:
         table.add_row(login.role, login.email, login.partner)

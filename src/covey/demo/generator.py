@@ -4,7 +4,7 @@ Design:
 - Same seed, same size, same ``today`` → the same rows, public ids included. Every table draws
   from its own ``random.Random`` seeded with ``"<seed>:<table>"``, so a change in how one table
   is generated does not reshuffle the others. Public ids come from ``core.ids.new_public_id``
-  with that RNG.
+  fed by a seeded stream (``_IdDraws``).
 - Rows are plain tuples streamed into ``core.bulk.bulk_insert`` (COPY on PostgreSQL), never ORM
   objects, so a million opportunities fit in memory and time. Primary keys are given explicitly,
   starting above the largest existing id, so foreign keys are known without reading anything back.
@@ -22,6 +22,7 @@ Design:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import itertools
 import math
@@ -43,7 +44,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from covey.core import ids
-from covey.core.bulk import bulk_insert, next_id
+from covey.core.bulk import bulk_insert, indexes_deferred, next_id, prepare_rows
 from covey.core.ids import new_public_id
 from covey.core.models import AuditEvent, StaffRole, User, VendorSettings
 from covey.core.periods import FiscalCalendar
@@ -194,32 +195,27 @@ def seed_database(
     today = today or timezone.localdate()
     reporter = reporter or _Quiet()
     started = time.perf_counter()
-    marker = existing_seed()
-    if marker is not None and not reset:
-        c = marker.changes
-        if c.get("size") == spec.name and c.get("seed") == seed:
-            return SeedResult("skipped", spec.name, seed, date.fromisoformat(c["today"]),
-                              rows=c.get("rows", {}), logins=marker_logins(marker))
-        raise SeedRefused(
-            f"This database already holds generated data ({describe(marker)}). "
-            f"Add --reset to delete it and generate the {spec.name} set with seed {seed} instead."
-        )
     with _fast_sqlite(), transaction.atomic():
-        if marker is not None:
-            t0 = time.perf_counter()
-            reporter.start("reset", None)
-            wipe(marker)
-            reporter.finish("reset", 0, time.perf_counter() - t0)
-        elif foreign := _foreign_data():
+        _one_seeder_at_a_time()
+        marker = existing_seed()
+        if marker is not None and not reset:
+            c = marker.changes
+            if c.get("size") == spec.name and c.get("seed") == seed:
+                return SeedResult("skipped", spec.name, seed, date.fromisoformat(c["today"]),
+                                  rows=c.get("rows", {}), logins=marker_logins(marker))
+            raise SeedRefused(
+                f"This database already holds generated data ({describe(marker)}). "
+                f"Add --reset to delete it and generate the {spec.name} set with seed {seed} instead."
+            )
+        if marker is None and (foreign := _foreign_data()):
             raise SeedRefused(
                 f"This database already holds {foreign} that covey seed did not create. Generated data "
                 "would mix with it; seed a fresh database instead (set COVEY_VAR_DIR or DATABASE_URL)."
             )
         world = _World(spec=spec, seed=seed, today=today, reporter=reporter, parallel=parallel)
-        world.generate()
+        world.generate(replacing=marker)
         result = SeedResult("seeded", spec.name, seed, today, rows=world.rows, seconds=world.seconds,
                             logins=world.logins)
-        result.total_seconds = time.perf_counter() - started
         AuditEvent.objects.create(
             actor=None, actor_label="system", action=AuditEvent.Action.IMPORT, object_type=MARKER_TYPE,
             object_id=f"{spec.name}-{seed}"[:24], object_repr=f"Generated {spec.name} data set (seed {seed})",
@@ -229,8 +225,21 @@ def seed_database(
                 "ranges": world.ranges, "logins": [[x.role, x.email, x.partner] for x in world.logins],
             },
         )
+        committing = time.perf_counter()
+    # On PostgreSQL the deferred foreign-key checks of every row run here, at commit.
+    result.seconds["commit"] = time.perf_counter() - committing
     result.total_seconds = time.perf_counter() - started
     return result
+
+
+def _one_seeder_at_a_time() -> None:
+    """A second ``covey seed`` started meanwhile waits here, then finds the first one's marker.
+
+    SQLite's write lock (transactions start IMMEDIATE) does this already; PostgreSQL needs a lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x636F766579])  # "covey"
 
 
 class _fast_sqlite:
@@ -249,7 +258,7 @@ class _fast_sqlite:
                 cursor.execute("PRAGMA cache_size")
                 self.cache_size = cursor.fetchone()[0]
                 cursor.execute("PRAGMA synchronous=OFF")
-                cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
+                cursor.execute("PRAGMA cache_size=-1048576")  # 1 GiB, allocated only as pages are touched
         return self
 
     def __exit__(self, *exc):
@@ -302,10 +311,10 @@ def wipe(marker: AuditEvent) -> None:
 
 def _release_references(model: type[models.Model], span: tuple[int, int], ranges: dict) -> None:
     for rel in model._meta.related_objects:
-        if not (rel.many_to_one or rel.one_to_one):
+        if not (rel.one_to_many or rel.one_to_one):  # reverse foreign keys and one-to-ones
             continue
         related = rel.related_model
-        rows = related._base_manager.filter(**{f"{rel.field.name}__range": span})
+        rows = related._base_manager.filter(**{f"{rel.field.name}__gte": span[0], f"{rel.field.name}__lte": span[1]})
         own = ranges.get(related._meta.label)
         if own:
             rows = rows.exclude(pk__range=tuple(own))
@@ -457,10 +466,6 @@ def _day(day_ordinal: int) -> date:
     return value
 
 
-def _work_minute(rng: _Draw) -> int:
-    return rng.minute()
-
-
 LIFECYCLE_SHARES = [
     (Lifecycle.ACTIVE, 58), (Lifecycle.ONBOARDING, 10), (Lifecycle.EVALUATING, 7), (Lifecycle.APPLIED, 6),
     (Lifecycle.PROSPECT, 6), (Lifecycle.INACTIVE, 9), (Lifecycle.TERMINATED, 4),
@@ -487,6 +492,8 @@ MEDIAN_DOLLARS = {"smb": 9_000, "mid_market": 38_000, "enterprise": 140_000, "pu
 TYPE_SCALE = {"new": 1.0, "expansion": 0.4, "renewal": 0.9}
 CYCLE_DAYS = {"smb": (20, 60), "mid_market": (40, 120), "enterprise": (90, 240), "public_sector": (60, 200)}
 STAGE_ORDER = list(Stage)
+ACCOUNT_FIELDS = ["public_id", "name", "domain", "website", "industry", "region", "country", "city", "phone",
+                  "segment", "employees", "status", "owner", "description", "created_at", "updated_at"]
 OPPORTUNITY_FIELDS = ["public_id", "name", "account", "owner", "stage", "type", "amount_minor", "currency",
                       "close_date", "lost_reason", "lead_source", "description", "created_at", "updated_at"]
 LINE_FIELDS = ["public_id", "opportunity", "product", "quantity", "unit_price_minor", "discount_minor"]
@@ -494,6 +501,10 @@ LINK_FIELDS = ["public_id", "opportunity", "partner", "role", "is_primary", "cre
 ACTIVITY_FIELDS = ["public_id", "kind", "subject", "notes", "occurred_at", "is_joint", "evidence_url",
                    "opportunity", "account", "partner", "created_by", "created_at"]
 OPEN = list(OPEN_STAGES)
+
+
+def _prepared(model: type[models.Model], fields: list[str], make: Callable[[], Iterable[tuple]]) -> Iterator[tuple]:
+    return prepare_rows(model, ["id", *fields], make())
 
 
 PARALLEL_FROM = 100_000  # opportunities; below this a second process is not worth starting
@@ -610,7 +621,7 @@ class _World:
     # -- plumbing --
 
     def _insert(self, label: str, model: type[models.Model], fields: list[str], rows: Iterable[tuple],
-                total: int | None = None, *, numbered: bool = False) -> int:
+                total: int | None = None, *, numbered: bool = False, prepared: bool = False) -> int:
         """Insert rows; ``numbered`` rows already start with their id (``self.first[label] + i``)."""
         reporter = self.reporter
         reporter.start(label, total)
@@ -619,7 +630,7 @@ class _World:
         # before they exist; an id taken meanwhile by someone else fails the insert loudly.
         first = self.first[label]
         count = bulk_insert(model, ["id", *fields], rows if numbered else self._numbered(first, rows),
-                            batch_size=10_000)
+                            batch_size=10_000, prepared=prepared)
         if count:
             self.ranges[model._meta.label] = [first, first + count - 1]
         took = time.perf_counter() - t0
@@ -640,31 +651,67 @@ class _World:
 
     # -- the run --
 
-    def generate(self) -> None:
+    def generate(self, *, replacing: AuditEvent | None = None) -> None:
+        """Write the data set; first delete the one ``replacing`` marks (a reset)."""
         spec = self.spec
-        VendorSettings.objects.update_or_create(pk=1, defaults=words.VENDOR)
-        self.first = {label: next_id(model) for label, model in TABLE_ORDER}
-        self._plan_partners()
-        self._products()
-        self._users()
-        self._partners()
-        self._accounts()
+        with self._indexes_built_after([Account, Opportunity, OpportunityLine, OpportunityPartner, Activity]):
+            if replacing is not None:
+                # Inside the window: deleting a million rows is also cheaper without their indexes.
+                self.reporter.start("reset", None)
+                t0 = time.perf_counter()
+                wipe(replacing)
+                self.seconds["reset"] = time.perf_counter() - t0
+                self.reporter.finish("reset", 0, self.seconds["reset"])
+            VendorSettings.objects.update_or_create(pk=1, defaults=words.VENDOR)
+            self.first = {label: next_id(model) for label, model in TABLE_ORDER}
+            self._plan_partners()
+            self._products()
+            self._users()
+            self._partners()
+            self._big_tables()
+        if spec.audit_events:
+            self._audit_events()
+        _AT.clear()
+        _DAY.clear()
+
+    @contextlib.contextmanager
+    def _indexes_built_after(self, tables: list[type[models.Model]]) -> Iterator[None]:
+        """For the large set, build plain indexes (and PostgreSQL's foreign keys) once after
+        the load instead of row by row; see ``core.bulk.indexes_deferred``."""
+        if not self.parallel:
+            yield
+            return
+        with indexes_deferred(tables) as statements:
+            yield
+            self.reporter.start("indexes and keys", len(statements))
+            t0 = time.perf_counter()
+        # leaving the block above ran the statements
+        self.seconds["indexes and keys"] = time.perf_counter() - t0
+        self.reporter.finish("indexes and keys", len(statements), self.seconds["indexes and keys"])
+
+    def _big_tables(self) -> None:
+        spec = self.spec
         # The big tables: each step makes its rows lazily, in this order (links and lines exist
         # once the opportunities have been generated).
         steps: list[tuple[str, type[models.Model], list[str], Callable[[], Iterable[tuple]], int | None]] = [
+            ("accounts", Account, ACCOUNT_FIELDS, self._account_rows, spec.accounts),
             ("opportunities", Opportunity, OPPORTUNITY_FIELDS, self._opportunity_rows, spec.opportunities),
             ("opportunity lines", OpportunityLine, LINE_FIELDS, lambda: self.lines, None),
             ("opportunity partners", OpportunityPartner, LINK_FIELDS, lambda: self.links, None),
             ("activities", Activity, ACTIVITY_FIELDS, self._activity_rows, spec.activities),
         ]
         if not spec.product_lines:
-            steps.pop(1)
+            steps.pop(2)
         if self.parallel:
-            producer = _Producer([(label, make) for label, _, _, make, _ in steps], finish=lambda: self.audit)
+            producer = _Producer(
+                # The child also turns values into the driver's form, so this process only inserts.
+                [(label, functools.partial(_prepared, model, fields, make)) for label, model, fields, make, _ in steps],
+                finish=lambda: self.audit,
+            )
             try:
                 for label, model, fields, _, total in steps:
                     self._insert(label, model, fields, _counted(producer.rows(label), self._tick(label)), total,
-                                 numbered=True)
+                                 numbered=True, prepared=True)
                 self.audit = producer.result()
             finally:
                 producer.close()
@@ -672,10 +719,6 @@ class _World:
             for label, model, fields, make, total in steps:
                 self._insert(label, model, fields, _counted(make(), self._tick(label)), total, numbered=True)
         self.links = self.lines = []
-        if spec.audit_events:
-            self._audit_events()
-        _AT.clear()
-        _DAY.clear()
 
     # -- products --
 
@@ -782,7 +825,7 @@ class _World:
             emails.add(email)
             self.user_email[uid] = email
             rows.append((password, None, new_public_id("usr", ids_usr), email, full_name, role, active,
-                         _at(joined, _work_minute(rng))))
+                         _at(min(joined, self.today_ord - 1), rng.minute())))
             return uid
 
         def person(country: str) -> tuple[str, str]:
@@ -801,8 +844,11 @@ class _World:
         self.reps: list[int] = []
         for local, name, role in words.STAFF:
             uid = add(f"{local}@{vendor_domain}", name, role, staff_joined + rng.below(400))
-            {"partner_manager": self.managers, "sales_rep": self.reps}.get(role, []).append(uid)
-            if role == StaffRole.ADMIN:
+            if role == StaffRole.PARTNER_MANAGER:
+                self.managers.append(uid)
+            elif role == StaffRole.SALES_REP:
+                self.reps.append(uid)
+            elif role == StaffRole.ADMIN:
                 self.admin_id = uid
         for count, bucket, role in ((spec.extra_managers, self.managers, StaffRole.PARTNER_MANAGER),
                                     (spec.extra_reps, self.reps, StaffRole.SALES_REP)):
@@ -810,7 +856,8 @@ class _World:
                 first, last = person("US")
                 bucket.append(add(unique_local(first, last, vendor_domain), f"{first} {last}", role,
                                   staff_joined + rng.below(1400)))
-        # Partner managers own partners round-robin within a region; sales reps cover regions.
+        # Sales reps split the regions between them; partner managers own partners at random
+        # (the demo's partners A and B belong to the first two, so pm@ sees partner A).
         buckets = min(len(self.reps), len(REGION_SHARES))
         self.rep_by_region = {r: [uid for k, uid in enumerate(self.reps) if k % buckets == j % buckets]
                               for j, r in enumerate(REGION_SHARES)}
@@ -882,7 +929,7 @@ class _World:
                 public_id = new_public_id("ptn", ids_ptn)
                 yield (public_id, p.name, f"{p.name} {legal}", f"https://www.{p.domain}",
                        p.domain, p.region, p.country, p.lifecycle, p.owner_id, description, employees,
-                       _at(p.created, _work_minute(rng)), _at(updated, _work_minute(rng)))
+                       _at(p.created, rng.minute()), _at(updated, rng.minute()))
                 if self.spec.audit_events:
                     self.audit.append((_at(p.created, 9 * 60), p.owner_id or self.admin_id, "create",
                                        "partners.partner", public_id, p.name,
@@ -907,7 +954,7 @@ class _World:
 
     # -- accounts --
 
-    def _accounts(self) -> None:
+    def _account_rows(self) -> Iterator[tuple]:
         spec, rng, ids_acc = self.spec, _rng(self.seed, "accounts"), self._ids("accounts")
         n = spec.accounts
         industries = list(words.INDUSTRIES)
@@ -943,6 +990,12 @@ class _World:
                 for attempt in range(50):
                     if industry == "Government":
                         stem = rng.pick(words.CITIES[country])
+                        if attempt > 3 or rng.random() < 0.5:
+                            district = words.DISTRICT_WORDS.get(country, "Regional")
+                            base = f"{rng.pick(last_names(country))} {district} {rng.pick(words.DISTRICT_NOUNS)}"
+                            if base not in seen:
+                                break
+                            continue
                     elif rng.random() < 0.7:
                         stem = rng.pick(last_names(country))
                         if attempt > 10 and rng.random() < 0.5:
@@ -950,7 +1003,7 @@ class _World:
                     else:
                         stem = _stem(rng)
                     base = f"{stem} {rng.pick(nouns)}"
-                    if attempt > 25:
+                    if attempt > 25 and industry != "Government":
                         base = f"{base} {rng.pick(words.CITIES[country])}"
                     if base not in seen:
                         break
@@ -959,16 +1012,21 @@ class _World:
                     status, segment, employees = AccountStatus.CUSTOMER.value, Segment.ENTERPRISE.value, 12_000
                 else:
                     status = status_pick.pick(rng)
-                    if industry in words.PUBLIC_INDUSTRIES and rng.random() < 0.7:
+                    if industry == "Government" or (industry in words.PUBLIC_INDUSTRIES and rng.random() < 0.7):
                         segment = Segment.PUBLIC_SECTOR.value
                         employees = int(rng.lognormvariate(math.log(2500), 1.0))
                     else:
                         employees = int(rng.lognormvariate(emp_mu["mid_market"], 1.6))
                         segment = "smb" if employees < 200 else "mid_market" if employees < 2000 else "enterprise"
                 employees = max(2, employees)
-                name = base if rng.random() < 0.7 else f"{base} {rng.pick(words.LEGAL_SUFFIXES[country])}"
+                public_body = industry == "Government"
+                plain = industry in words.PUBLIC_INDUSTRIES or rng.random() < 0.7  # no "Inc." on a school
+                name = base if plain else f"{base} {rng.pick(words.LEGAL_SUFFIXES[country])}"
                 slug = _slug(base) if rng.random() < 0.8 else "-".join(_slug(w) for w in base.split() if _slug(w))
-                tld = ".io" if industry == "Software" and rng.random() < 0.3 else words.TLDS[country]
+                if public_body:
+                    tld = words.GOVERNMENT_TLDS.get(country, words.TLDS[country])
+                else:
+                    tld = ".io" if industry == "Software" and rng.random() < 0.3 else words.TLDS[country]
                 domain = slug + tld
                 owner = rng.pick(self.rep_by_region[region])
                 if rng.random() < 0.85 or status != AccountStatus.PROSPECT:
@@ -987,17 +1045,15 @@ class _World:
                 self.acc_owner.append(owner)
                 self.acc_created.append(created)
                 public_id = new_public_id("acc", ids_acc)
+                city = stem if public_body and base.startswith(stem) else rng.pick(words.CITIES[country])
                 yield (first_acc + i, public_id, name, domain, f"https://www.{domain}", industry, region, country,
-                       rng.pick(words.CITIES[country]), phone, segment, employees, status, owner, description,
-                       _at(created, _work_minute(rng)), _at(updated, _work_minute(rng)))
+                       city, phone, segment, employees, status, owner, description,
+                       _at(created, rng.minute()), _at(updated, rng.minute()))
                 if spec.audit_events:
                     self.audit.append((_at(created, 9 * 60), owner, "create", "crm.account", public_id, name,
                                        {"name": [None, name], "status": [None, status]}))
 
-        self._insert("accounts", Account, ["public_id", "name", "domain", "website", "industry", "region", "country",
-                                           "city", "phone", "segment", "employees", "status", "owner",
-                                           "description", "created_at", "updated_at"],
-                     _counted(rows(), self._tick("accounts")), n, numbered=True)
+        return rows()
 
     # -- opportunities, with their partner links and (small) product lines --
 
@@ -1253,7 +1309,7 @@ class _World:
                     kind, subject = rng.pick(words.PARTNER_ACTIVITY_SUBJECTS)
                     day = max(p.created, today - 365) + rng.below(max(1, today - max(p.created, today - 365)))
                     creator = p.owner_id or self.admin_id
-                    yield (act_id, new_public_id("act", ids_act), kind, subject, "", _at(day, _work_minute(rng)), True, "",
+                    yield (act_id, new_public_id("act", ids_act), kind, subject, "", _at(day, rng.minute()), True, "",
                            None, None, partner_ids[pi], creator, _at(day, 18 * 60))
                     continue
                 if r < 0.78 and partner_opps:
@@ -1278,7 +1334,7 @@ class _World:
                 evidence = ""
                 if joint and kind in ("meeting", "demo") and rng.random() < 0.5:
                     evidence = f"https://meet.{vendor_domain}/rec/{new_public_id('rec', ids_rec)[4:]}"
-                at = _at(day, _work_minute(rng))
+                at = _at(day, rng.minute())
                 yield (act_id, new_public_id("act", ids_act), kind, subject, note, at, joint, evidence,
                        first_opp + o, first_acc + a, partner_id, creator, at)
 

@@ -94,6 +94,9 @@ TLDS = {
     "CL": ".cl", "AR": ".com.ar",
 }
 
+GOVERNMENT_TLDS = {"US": ".gov", "GB": ".gov.uk", "AU": ".gov.au", "IN": ".gov.in", "NZ": ".govt.nz",
+                   "BR": ".gov.br", "MX": ".gob.mx", "SG": ".gov.sg", "ZA": ".gov.za"}
+
 LEGAL_SUFFIXES = {
     "US": ["Inc.", "LLC", "Corp."], "CA": ["Inc.", "Ltd."], "GB": ["Ltd", "plc"], "DE": ["GmbH", "AG"],
     "FR": ["SAS", "SA"], "NL": ["B.V."], "SE": ["AB"], "ES": ["S.L.", "S.A."], "IE": ["Ltd"],
@@ -211,8 +214,13 @@ INDUSTRIES = {
     "Construction": (4, ["Builders", "Construction", "Contractors", "Engineering"]),
     "Food & Beverage": (5, ["Foods", "Brewing", "Beverages", "Farms", "Bakeries"]),
     "Life Sciences": (4, ["Pharma", "Biosciences", "Therapeutics", "Genomics"]),
-    "Government": (3, ["City Council", "Transit Authority", "Water Authority", "County Services", "Housing Agency"]),
+    "Government": (3, ["City Council", "Transit Authority", "Water Authority", "Public Library", "School District",
+                       "Port Authority", "Housing Agency", "Health Department"]),
 }
+# Public bodies named after a district rather than a city ("Harlow County Public Library").
+DISTRICT_WORDS = {"US": "County", "CA": "County", "GB": "District", "IE": "County", "AU": "Shire", "NZ": "District"}
+DISTRICT_NOUNS = ["Council", "Water Authority", "Public Library", "School District", "Health Department",
+                  "Housing Agency"]
 PUBLIC_INDUSTRIES = frozenset({"Government", "Education"})
 
 ACCOUNT_BLURBS = [
