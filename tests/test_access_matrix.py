@@ -180,10 +180,9 @@ def _secrets_of_partner_a(world) -> list[str]:
 
 
 @pytest.fixture
-def matrix_world(world, settings):
+def matrix_world(world):
     from covey.core.models import ApiToken
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     world.token_a, _ = ApiToken.issue(user=world.a_admin, name="A's integration")
     return world
 

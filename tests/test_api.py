@@ -17,12 +17,6 @@ from django.utils import timezone
 SECRET_CSRF = "a" * 32  # an unmasked CSRF secret; Django accepts it in cookie and header alike
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The cast hashes eleven passwords per test; a real hasher makes that seconds, not milliseconds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Api:
     """A JSON client that authenticates with a personal token, as an integration would."""
 

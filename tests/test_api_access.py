@@ -14,12 +14,6 @@ import pytest
 
 from tests.test_api import as_user, assert_error
 
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 ROLES = ("vendor_admin", "partner_manager", "other_manager", "sales_rep", "finance", "executive",
          "a_admin", "a_rep", "a_readonly", "b_admin", "b_rep")
 

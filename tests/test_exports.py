@@ -18,12 +18,6 @@ from covey.crm.imports import import_records
 from covey.crm.models import Account, Opportunity, OpportunityType, Stage
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast hashes a dozen passwords per test; these tests never check one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def book(world):
     """The world's two deals plus records that stress every column: formulas, scripts, currencies, stages."""

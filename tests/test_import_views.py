@@ -27,12 +27,6 @@ for _name in ("partner_list", "account_list", "opportunity_list", "activity_list
 pytestmark = pytest.mark.urls(__name__)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast hashes a dozen passwords per test; these tests never check one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def upload(name: str, content: bytes | None = None) -> SimpleUploadedFile:
     data = content if content is not None else (FIXTURES / name).read_bytes()
     return SimpleUploadedFile(name, data, content_type="text/csv")

@@ -41,12 +41,6 @@ def messages(report) -> str:
 GENERIC_OPPS_HEADER = "external_id,name,account_external_id,stage,type,amount,currency,close_date\n"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast hashes a dozen passwords per test; these tests never check one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def acme(cast):
     """An account in Covey that generic opportunity files can point to."""

@@ -34,12 +34,6 @@ pytestmark = pytest.mark.django_db
 WRITE_DENIED = ["a_readonly", "a_rep", "a_admin", "finance", "executive"]  # may see A's deal, may not change it
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The cast's passwords are hashed with the fast test hasher; PBKDF2 would make each test seconds long."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def url(name: str, *args) -> str:
     return reverse(name, args=args)
 

@@ -293,7 +293,3 @@ def test_a_member_of_another_partner_is_not_found_on_this_partner(cast, login):
     assert Membership.objects.get(user=cast.b_rep).role == "rep"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The cast's passwords are hashed with the fast test hasher; PBKDF2 would make each test seconds long."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -30,6 +30,7 @@ import multiprocessing
 import random
 import re
 import string
+import sys
 import time
 import traceback
 import unicodedata
@@ -601,7 +602,8 @@ class _World:
         self.spec, self.seed, self.today, self.reporter = spec, seed, today, reporter
         if parallel is None:
             parallel = spec.opportunities >= PARALLEL_FROM
-        self.parallel = parallel and "fork" in multiprocessing.get_all_start_methods()
+        # fork is safe and cheap on Linux; elsewhere (macOS, Windows) generate in one process.
+        self.parallel = parallel and sys.platform.startswith("linux")
         self.today_ord = today.toordinal()
         self.calendar = FiscalCalendar(words.VENDOR["fiscal_year_start_month"])
         quarter = self.calendar.quarter_of(today)
@@ -1295,7 +1297,6 @@ class _World:
         active_partners = self.pick_current[None]
         today = self.today_ord
         vendor_domain = words.VENDOR["domain"]
-
         first_act = self.first["activities"]
 
         def rows() -> Iterator[tuple]:
