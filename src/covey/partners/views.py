@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from covey.core.access import can_create_partner, can_edit_partner, get_for_user
 from covey.core.formtools import error_text, show_service_errors
 from covey.core.listing import Filter, build_listing, render_list
 from covey.core.vocab import Region, Segment
-from covey.crm.models import CLOSED_STAGES, Activity, Opportunity
+from covey.crm.models import CLOSED_STAGES, Activity, Opportunity, OpportunityPartner
 from covey.crm.views import with_visible_opportunities
 from covey.partners import services
 from covey.partners.forms import MemberAddForm, MemberRoleForm, PartnerForm, partner_managers
@@ -33,6 +34,11 @@ def _owner_choices():
 
 def _owner_filter(qs, value):
     return qs.filter(owner__isnull=True) if value == "none" else qs.filter(owner__public_id=value)
+
+
+def _count_of(queryset) -> Coalesce:
+    counted = queryset.order_by().values("partner").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 @login_required
@@ -48,11 +54,13 @@ def partner_list(request: HttpRequest) -> HttpResponse:
         Partner.objects.visible_to(user)
         .select_related("owner")
         .prefetch_related("types", "segments")
+        # Correlated subqueries rather than JOIN + COUNT(DISTINCT): the database then counts
+        # only for the page shown (unless the list is sorted by a count), which keeps the
+        # directory fast with 10,000 partners and a million deals.
         .annotate(
-            member_count=Count("memberships", distinct=True),
-            open_deal_count=Count(
-                "opportunity_links", distinct=True,
-                filter=~Q(opportunity_links__opportunity__stage__in=CLOSED_STAGES),
+            member_count=_count_of(Membership.objects.filter(partner=OuterRef("pk"))),
+            open_deal_count=_count_of(
+                OpportunityPartner.objects.filter(partner=OuterRef("pk")).exclude(opportunity__stage__in=CLOSED_STAGES)
             ),
         )
     )
