@@ -36,3 +36,12 @@ def test_a_large_choice_set_becomes_a_search_box_that_still_validates(login, wor
     from covey.crm.models import Activity
 
     assert Activity.objects.get(subject="Kick-off call").opportunity == world.opportunity_a
+
+
+def test_with_many_partners_the_list_filter_becomes_a_search_box_and_still_filters(login, world, monkeypatch):
+    monkeypatch.setattr(lookup, "THRESHOLD", 1)
+    client = login(world.vendor_admin)
+    page = client.get(reverse("opportunity_list")).content.decode()
+    assert 'list="filter-partner-suggestions"' in page
+    filtered = client.get(reverse("opportunity_list"), {"partner": world.partner_b.public_id}).content.decode()
+    assert world.opportunity_b.name in filtered and world.opportunity_a.name not in filtered

@@ -24,6 +24,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 PER_PAGE = 25
@@ -47,7 +48,8 @@ class Filter:
     label: str
     lookup: str | None = None
     choices: Choices | Callable[[], Choices] | None = None
-    kind: str = "select"  # "select" or "date"
+    kind: str = "select"  # "select", "date", or "lookup" (type-to-search, see core.lookup)
+    lookup_kind: str = ""  # for kind="lookup": which /lookup/<kind>/ suggests values
     apply: Callable[[QuerySet, Any], QuerySet] | None = None
     any_label: str = "Any"
     _resolved: list[tuple[str, str]] | None = field(default=None, init=False, repr=False)
@@ -68,6 +70,9 @@ class Filter:
                 return date.fromisoformat(raw)
             except ValueError:
                 return None
+        if self.kind == "lookup":
+            # Any id is safe to try: it only narrows a queryset already scoped by visible_to.
+            return raw[:40]
         allowed = {v for v, _ in self.options()}
         return raw if raw in allowed else None
 
@@ -112,6 +117,7 @@ class FilterWidget:
     value: str
     options: list[tuple[str, str, bool]]  # (value, label, selected)
     any_label: str
+    lookup_url: str = ""
 
 
 @dataclass
@@ -251,7 +257,8 @@ def build_listing(
             qs = f.narrow(qs, value)
         current = raw_values.get(f.name, "")
         options = [(v, label, v == current) for v, label in f.options()] if f.kind == "select" else []
-        widgets.append(FilterWidget(f.name, f.label, f.kind, current, options, f.any_label))
+        lookup_url = reverse("lookup", kwargs={"kind": f.lookup_kind}) if f.kind == "lookup" else ""
+        widgets.append(FilterWidget(f.name, f.label, f.kind, current, options, f.any_label, lookup_url))
 
     sort = get.get("sort") or default_sort
     if sort.removeprefix("-") not in sort_map:

@@ -14,6 +14,10 @@ from django.urls import reverse
 THRESHOLD = 200
 
 
+def lookup_threshold() -> int:
+    return THRESHOLD  # read at call time, so tests can lower it
+
+
 class LookupInput(forms.TextInput):
     template_name = "includes/lookup_input.html"
 
@@ -30,6 +34,6 @@ class LookupInput(forms.TextInput):
 
 def use_lookup_when_large(field: forms.ModelChoiceField, kind: str) -> None:
     """Switch ``field`` to a type-to-search box when its queryset is too large to list."""
-    if field.queryset[: THRESHOLD + 1].count() > THRESHOLD:
+    if field.queryset[: lookup_threshold() + 1].count() > lookup_threshold():
         field.widget = LookupInput(kind)
         field.help_text = (field.help_text + " " if field.help_text else "") + "Type at least two letters to search."

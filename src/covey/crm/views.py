@@ -31,6 +31,7 @@ from covey.core.access import (
 )
 from covey.core.formtools import error_text, show_service_errors
 from covey.core.listing import Filter, Listing, build_listing, render_list
+from covey.core.lookup import lookup_threshold
 from covey.core.money import Money
 from covey.core.services import create_object, update_object
 from covey.core.vocab import Region, Segment
@@ -69,8 +70,16 @@ def _owner_choices():
     return [(u.public_id, str(u)) for u in staff_users()]
 
 
-def _partner_choices(user):
-    return lambda: [(p.public_id, p.name) for p in Partner.objects.visible_to(user).order_by("name")]
+def _partner_filter(user, lookup: str) -> Filter:
+    """A select of partners, or a type-to-search box when there are too many to list."""
+    partners = Partner.objects.visible_to(user)
+    if partners[: lookup_threshold() + 1].count() > lookup_threshold():
+        return Filter("partner", "Partner", lookup=lookup, kind="lookup", lookup_kind="partners")
+
+    def choices():
+        return [(p.public_id, p.name) for p in partners.order_by("name")]
+
+    return Filter("partner", "Partner", lookup=lookup, choices=choices)
 
 
 def _yes_no(field: str):
@@ -279,7 +288,7 @@ def _opportunity_listing(request: HttpRequest, *, export: bool = False) -> Listi
         Filter("type", "Type", lookup="type", choices=OpportunityType.choices),
     ]
     if user.is_vendor:
-        filters.append(Filter("partner", "Partner", lookup="partner_links__partner__public_id", choices=_partner_choices(user)))
+        filters.append(_partner_filter(user, "partner_links__partner__public_id"))
         filters.append(Filter("owner", "Owner", lookup="owner__public_id", choices=_owner_choices))
     filters += [
         Filter("close_from", "Closes from", lookup="close_date__gte", kind="date"),
@@ -489,7 +498,7 @@ def _activity_listing(request: HttpRequest) -> Listing:
         Filter("joint", "Joint", choices=[("yes", "Joint"), ("no", "Not joint")], apply=_yes_no("is_joint")),
     ]
     if user.is_vendor:
-        filters.append(Filter("partner", "Partner", lookup="partner__public_id", choices=_partner_choices(user)))
+        filters.append(_partner_filter(user, "partner__public_id"))
     filters += [
         Filter("from", "From", lookup="occurred_at__date__gte", kind="date"),
         Filter("to", "To", lookup="occurred_at__date__lte", kind="date"),
