@@ -30,7 +30,7 @@ from covey.core.access import (
     require,
 )
 from covey.core.formtools import error_text, show_service_errors
-from covey.core.listing import Filter, Listing, build_listing, render_list
+from covey.core.listing import Filter, Listing, build_listing, count_per_row, render_list
 from covey.core.lookup import lookup_threshold
 from covey.core.money import Money
 from covey.core.services import create_object, update_object
@@ -158,7 +158,7 @@ def _account_listing(request: HttpRequest, *, export: bool = False) -> Listing:
         accounts = accounts.select_related("owner")
     if user.is_vendor and not export:
         # Partner users must not learn how many deals an account has beyond their own.
-        accounts = accounts.annotate(opportunity_count=Count("opportunities"))
+        accounts = accounts.annotate(opportunity_count=count_per_row(Opportunity.objects.all(), "account"))
     filters = [
         Filter("status", "Status", lookup="status", choices=AccountStatus.choices),
         Filter("region", "Region", lookup="region", choices=Region.choices),
