@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from covey.core.models import AuditEvent
 
@@ -66,12 +67,25 @@ def record(*, actor, action: str, obj: models.Model, changes: dict | None = None
 
 
 def record_many(*, actor, action: str, objs: Iterable[models.Model], source: str, changes_for=None) -> int:
-    events = [
-        _event(actor=actor, action=action, obj=o, changes=changes_for(o) if changes_for else None, source=source)
+    """One event per object, written set-based (COPY on PostgreSQL) with one timestamp for the batch."""
+    from covey.core.bulk import bulk_insert
+
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    actor_label = actor.email if actor_id else "system"
+    at = timezone.now()
+    rows = (
+        (
+            at, actor_id, actor_label, action, object_type(o),
+            getattr(o, "public_id", None) or str(o.pk), str(o)[:300],
+            (changes_for(o) if changes_for else None) or {}, source,
+        )
         for o in objs
-    ]
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
-    return len(events)
+    )
+    return bulk_insert(
+        AuditEvent,
+        ["at", "actor", "actor_label", "action", "object_type", "object_id", "object_repr", "changes", "source"],
+        rows,
+    )
 
 
 def history(obj: models.Model):
