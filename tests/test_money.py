@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from covey.core.money import Money, MoneyError, currency_exponent, parse_amount, split
+from covey.core.money import (
+    Money,
+    MoneyError,
+    all_currencies,
+    currency_exponent,
+    parse_amount,
+    split,
+)
 
 
 def test_money_refuses_a_float_amount():
@@ -30,6 +37,14 @@ def test_unknown_currency_is_refused():
         Money(100, "usd")
     with pytest.raises(MoneyError):
         Money(100, "XAU")  # gold is not a payout currency
+    with pytest.raises(MoneyError):
+        Money(100, "DEM")  # withdrawn in 2002
+
+
+def test_choice_lists_offer_only_currencies_in_use():
+    currencies = all_currencies()
+    assert {"USD", "EUR", "JPY", "KWD", "CHF"} <= set(currencies)
+    assert not {"DEM", "FRF", "XAU", "XTS"} & set(currencies)
 
 
 def test_minor_unit_exponents_follow_iso_4217():

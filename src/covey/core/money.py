@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 
 __all__ = [
     "Money",
@@ -32,9 +34,24 @@ __all__ = [
 ]
 
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_CURRENCIES = frozenset(list_currencies())
-# Codes that are not money one pays a partner in (precious metals, testing, fund codes).
-_NOT_TENDER = frozenset({"XAU", "XAG", "XPT", "XPD", "XTS", "XXX", "XDR", "XBA", "XBB", "XBC", "XBD"})
+
+
+def _tender_currencies(*, years: int = 10) -> frozenset[str]:
+    """Legal tender somewhere in the last ``years`` years, from CLDR's territory data (bundled).
+
+    Withdrawn currencies (DEM, FRF) and non-money codes (gold, test and fund codes) are refused;
+    recently replaced ones (HRK until 2023) stay valid so historic deals still import.
+    """
+    today = date.today()
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(
+            get_territory_currencies(territory, start_date=date(today.year - years, 1, 1), end_date=today, tender=True)
+        )
+    return frozenset(codes)
+
+
+_CURRENCIES = _tender_currencies()
 
 
 class MoneyError(ValueError):
@@ -42,7 +59,7 @@ class MoneyError(ValueError):
 
 
 def is_currency(code: str) -> bool:
-    return bool(_CURRENCY_RE.match(code or "")) and code in _CURRENCIES and code not in _NOT_TENDER
+    return bool(_CURRENCY_RE.match(code or "")) and code in _CURRENCIES
 
 
 def currency_exponent(code: str) -> int:
