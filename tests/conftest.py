@@ -23,6 +23,8 @@ def pytest_configure(config):
 
     # Production hashing (PBKDF2, a million rounds) costs ~0.3 s per user; the cast has eleven.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks (e-mails, sweeps) run inline, so a test sees their effects at once (mail.outbox).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 def _user(email, *, role="", name=""):
@@ -96,6 +98,16 @@ def world(cast):
         setattr(w, f"link_{side}", link)
         setattr(w, f"activity_{side}", activity)
     return w
+
+
+@pytest.fixture
+def full_world(world):
+    """``world`` plus every feature's objects (tests/access_rows/*.py ``build``), for the access tables."""
+    from tests.matrix import features
+
+    for feature in features():
+        feature.build(world)
+    return world
 
 
 @pytest.fixture

@@ -10,61 +10,34 @@ below as well.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-OK = "ok"  # any 2xx, or a 3xx that is not a bounce to the log-in page
-LOGIN = "login"  # a redirect to the log-in page
-
-CAST = (
-    "anonymous", "vendor_admin", "partner_manager", "other_manager", "sales_rep", "finance", "executive",
-    "a_admin", "a_rep", "a_readonly", "b_admin", "b_rep",
+from tests.matrix import (  # noqa: F401 (the vocabulary rows are written in)
+    ACTIVITY_A_EDITORS,
+    ACTIVITY_LOGGERS,
+    ACTIVITY_WRITE_A,
+    ADMIN_ONLY,
+    CAST,
+    CRM_CREATE,
+    CRM_EDITORS,
+    CRM_WRITE_A,
+    EVERYONE,
+    LOGIN,
+    OK,
+    PARTNER_A,
+    PARTNER_A_EDITORS,
+    PARTNER_B,
+    PARTNER_WRITE_A,
+    PUBLIC,
+    READ_A,
+    SIGNED_IN,
+    VENDOR,
+    Route,
+    expect,
+    features,
+    rest,
 )
-VENDOR = ("vendor_admin", "partner_manager", "other_manager", "sales_rep", "finance", "executive")
-CRM_EDITORS = ("vendor_admin", "partner_manager", "other_manager", "sales_rep")
-PARTNER_A = ("a_admin", "a_rep", "a_readonly")
-PARTNER_B = ("b_admin", "b_rep")
-SIGNED_IN = VENDOR + PARTNER_A + PARTNER_B
-
-
-def expect(ok=(), forbidden=(), hidden=(), anonymous=LOGIN) -> dict[str, object]:
-    """Every member of the cast must be named exactly once (checked by the test)."""
-    table: dict[str, object] = {"anonymous": anonymous}
-    for group, outcome in ((ok, OK), (forbidden, 403), (hidden, 404)):
-        for who in group:
-            assert who not in table, f"{who} listed twice"
-            table[who] = outcome
-    return table
-
-
-def rest(*named) -> tuple[str, ...]:
-    """Signed-in cast members not in any of the given groups."""
-    taken = {w for group in named for w in group}
-    return tuple(w for w in SIGNED_IN if w not in taken)
-
-
-READ_A = expect(ok=VENDOR + PARTNER_A, hidden=PARTNER_B)
-CRM_WRITE_A = expect(ok=CRM_EDITORS, forbidden=rest(CRM_EDITORS, PARTNER_B), hidden=PARTNER_B)
-CRM_CREATE = expect(ok=CRM_EDITORS, forbidden=rest(CRM_EDITORS))
-EVERYONE = expect(ok=SIGNED_IN)
-PARTNER_A_EDITORS = ("vendor_admin", "partner_manager", "a_admin")
-PARTNER_WRITE_A = expect(ok=PARTNER_A_EDITORS, forbidden=rest(PARTNER_A_EDITORS, PARTNER_B), hidden=PARTNER_B)
-ACTIVITY_A_EDITORS = CRM_EDITORS + ("a_admin", "a_rep")  # a_rep logged activity A
-ACTIVITY_WRITE_A = expect(ok=ACTIVITY_A_EDITORS, forbidden=rest(ACTIVITY_A_EDITORS, PARTNER_B), hidden=PARTNER_B)
-ACTIVITY_LOGGERS = CRM_EDITORS + ("a_admin", "a_rep", "b_admin", "b_rep")
-ADMIN_ONLY = expect(ok=("vendor_admin",), forbidden=rest(("vendor_admin",)))
-PUBLIC = {who: OK for who in CAST}
-
-
-@dataclass
-class Route:
-    expected: dict[str, object]
-    method: str = "GET"
-    kwargs: dict[str, str] = field(default_factory=dict)  # URL kwarg -> attribute path in the world, or "=literal"
-    query: str = ""
-
 
 A_OPP = {"public_id": "opportunity_a.public_id"}
 WEB_ROUTES: dict[str, Route] = {
@@ -127,7 +100,17 @@ WEB_ROUTES: dict[str, Route] = {
     "product_list": Route(EVERYONE),
     "product_create": Route(ADMIN_ONLY),
     "product_edit": Route(ADMIN_ONLY, kwargs={"public_id": "product.public_id"}),
+    # notifications: each person's own inbox; opening someone else's notification is a 404
+    "notification_list": Route(EVERYONE),
+    "notification_read_all": Route(EVERYONE, method="POST"),
+    "notification_open": Route(
+        expect(ok=("a_rep",), hidden=rest(("a_rep",))), method="POST", kwargs={"public_id": "notification_a.public_id"},
+    ),
 }
+for _feature in features():
+    _clash = set(_feature.WEB_ROUTES) & set(WEB_ROUTES)
+    assert not _clash, f"{_feature.__name__} repeats rows: {_clash}"
+    WEB_ROUTES.update(_feature.WEB_ROUTES)
 
 
 def _walk(patterns, prefix=""):
@@ -172,7 +155,8 @@ def _resolve(world, path: str):
 
 def _secrets_of_partner_a(world) -> list[str]:
     """Strings that only someone entitled to partner A's data may ever see."""
-    return [
+    feature_secrets = [s for feature in features() for s in feature.secrets(world)]
+    return feature_secrets + [
         world.partner_a.name, world.partner_a.public_id, world.opportunity_a.name, world.opportunity_a.public_id,
         world.account_a.name, world.account_a.public_id, world.activity_a.subject, world.activity_a.public_id,
         world.a_rep.email, world.a_admin.email,
@@ -180,10 +164,14 @@ def _secrets_of_partner_a(world) -> list[str]:
 
 
 @pytest.fixture
-def matrix_world(world):
-    from covey.core.models import ApiToken
+def matrix_world(full_world):
+    from covey.core.models import ApiToken, Notification
 
+    world = full_world
     world.token_a, _ = ApiToken.issue(user=world.a_admin, name="A's integration")
+    world.notification_a = Notification.objects.create(
+        recipient=world.a_rep, kind="test", title="Deal A needs you", url=f"/opportunities/{world.opportunity_a.public_id}/",
+    )
     return world
 
 

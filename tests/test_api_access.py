@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from tests.matrix import features
 from tests.test_api import as_user, assert_error
 
 ROLES = ("vendor_admin", "partner_manager", "other_manager", "sales_rep", "finance", "executive",
@@ -55,6 +56,8 @@ TABLE = [
     ("log activity", "POST", "/api/activities", {"subject": "Call", "opportunity": "{opportunity_a}"},
                                                                             (201, 201, 201, 201, 403, 403, 201, 201, 403, 422, 422)),
 ]
+for _feature in features():
+    TABLE += _feature.API_TABLE
 CASES = [(name, method, path, body, role, expected)
          for name, method, path, body, statuses in TABLE for role, expected in zip(ROLES, statuses, strict=True)]
 CODES = {403: "forbidden", 404: "not_found", 422: "validation_error"}
@@ -62,7 +65,10 @@ CODES = {403: "forbidden", 404: "not_found", 422: "validation_error"}
 
 def _ids(world) -> dict[str, str]:
     names = ("partner_a", "partner_b", "account_a", "opportunity_a", "line_a", "link_a", "activity_a", "product")
-    return {name: getattr(world, name).public_id for name in names}
+    found = {name: getattr(world, name).public_id for name in names}
+    for feature in features():
+        found.update(feature.ids(world))
+    return found
 
 
 def _fill(text: str, ids: dict[str, str]) -> str:
@@ -83,11 +89,13 @@ def _state():
         list(OpportunityLine.objects.values_list("public_id").order_by("id")),
         list(OpportunityPartner.objects.values_list("public_id", "is_primary").order_by("id")),
         list(Activity.objects.values_list("public_id", "notes").order_by("id")),
+        [feature.state() for feature in features()],
     )
 
 
 @pytest.mark.parametrize("name,method,path,body,role,expected", CASES, ids=[f"{c[0]}-{c[4]}" for c in CASES])
-def test_who_reaches_what(world, name, method, path, body, role, expected):
+def test_who_reaches_what(full_world, name, method, path, body, role, expected):
+    world = full_world
     ids = _ids(world)
     api = as_user(getattr(world, role))
     path = _fill(path, ids)
@@ -109,8 +117,9 @@ HIDDEN_FROM_B = [row for row in TABLE if "{" in row[2] and row[4][-1] == 404]
 
 
 @pytest.mark.parametrize("name,method,path,body", [row[:4] for row in HIDDEN_FROM_B], ids=[row[0] for row in HIDDEN_FROM_B])
-def test_the_outsider_cannot_tell_an_invisible_object_from_a_missing_one(world, name, method, path, body):
+def test_the_outsider_cannot_tell_an_invisible_object_from_a_missing_one(full_world, name, method, path, body):
     """Partner B's 404 for A's object is word for word the 404 for an id that never existed."""
+    world = full_world
     ids = _ids(world)
     missing = {key: value.split("_")[0] + "_000000000000" for key, value in ids.items()}
     api = as_user(world.b_rep)
@@ -128,11 +137,14 @@ LISTS = [
     "/api/activities?opportunity={opportunity_a}", "/api/activities?partner={partner_a}",
     "/api/accounts?q=Customer", "/api/opportunities?q=Deal",
 ]
+for _feature in features():
+    LISTS += _feature.API_LISTS
 
 
 @pytest.mark.parametrize("path", LISTS)
 @pytest.mark.parametrize("role", ["b_rep", "b_admin"])
-def test_partner_a_objects_never_appear_in_partner_b_lists(world, role, path):
+def test_partner_a_objects_never_appear_in_partner_b_lists(full_world, role, path):
+    world = full_world
     ids = _ids(world)
     a_ids = {v for k, v in ids.items() if k.endswith("_a")}
     response = as_user(getattr(world, role)).get(_fill(path, ids))

@@ -52,3 +52,14 @@ def test_every_day_falls_in_exactly_one_quarter_of_its_year(start_month, day):
     quarters = cal.quarters(y.fiscal_year)
     assert quarters[0].start == y.start and quarters[-1].end == y.end
     assert all(a.end + timedelta(days=1) == b.start for a, b in zip(quarters, quarters[1:], strict=False))
+
+
+def test_business_days_skip_weekends_and_keep_the_time_of_day():
+    from datetime import datetime
+
+    from covey.core.periods import add_business_days
+
+    thursday = datetime(2026, 11, 19, 15, 30)
+    assert add_business_days(thursday, 2) == datetime(2026, 11, 23, 15, 30)  # Friday, then Monday
+    assert add_business_days(datetime(2026, 11, 21, 12, 0), 2) == datetime(2026, 11, 25, 0, 0)  # Saturday → end of Tuesday
+    assert add_business_days(thursday, 0) == thursday

@@ -37,8 +37,11 @@ from covey.core.api import ApiError
 from covey.core.api import router as core_router
 from covey.core.models import ApiToken
 from covey.core.money import MoneyError
+from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
 from covey.partners.api import router as partners_router
+from covey.plans.api import router as plans_router
+from covey.registrations.api import router as registrations_router
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +176,9 @@ api = CoveyAPI(
 api.add_router("", core_router)
 api.add_router("", partners_router)
 api.add_router("", crm_router)
+api.add_router("", registrations_router)
+api.add_router("", plans_router)
+api.add_router("", cosell_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

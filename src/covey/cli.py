@@ -50,6 +50,9 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(0, help="Worker processes (default: WEB_CONCURRENCY or cores + 1, at most 4)."),
     migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Apply migrations before serving."),
+    background_worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Also run the background worker (task queue and periodic jobs).",
+    ),
 ) -> None:
     """Serve the web app and API with gunicorn (a production server)."""
     setup_django()
@@ -63,7 +66,50 @@ def serve(
     from covey.server import serve as run
 
     console.print(f"Covey is serving on [bold]http://{host}:{port}[/bold]  (Ctrl+C stops it)")
-    run(host=host, port=port, workers=workers or None)
+    run(host=host, port=port, workers=workers or None, background_worker=background_worker)
+
+
+@app.command()
+def worker(
+    interval: float = typer.Option(60.0, min=1.0, help="Seconds between periodic job sweeps."),
+    jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Also run the periodic jobs (expiry, SLA flags…)."),
+) -> None:
+    """Run the background worker: queued tasks (e-mails, long jobs) and the periodic jobs sweep."""
+    setup_django()
+    from covey.worker import run
+
+    console.print("Covey worker running (Ctrl+C stops it)")
+    run(interval=interval, jobs=jobs)
+
+
+@app.command()
+def tick(
+    now: str = typer.Option("", help="Pretend it is this moment (ISO 8601, e.g. 2026-12-01T09:00); default: now."),
+    only: str = typer.Option("", help="Run only the job with this name."),
+) -> None:
+    """Run the periodic jobs once, in the foreground (for cron, or to catch up after downtime)."""
+    setup_django()
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from covey.core.schedule import jobs as registered
+    from covey.core.schedule import run_jobs
+
+    moment = None
+    if now:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            err.print(f"[red]--now {now!r} is not an ISO 8601 date-time such as 2026-12-01T09:00.[/red]")
+            raise typer.Exit(2) from None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+    if only and only not in registered():
+        err.print(f"[red]No periodic job is named {only!r}. Jobs: {', '.join(registered()) or 'none'}.[/red]")
+        raise typer.Exit(2)
+    for name, changed in run_jobs(moment, only=only or None).items():
+        console.print(f"{name}: {'[red]failed (see the log)[/red]' if changed < 0 else f'{changed} changed'}")
 
 
 @app.command()

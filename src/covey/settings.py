@@ -27,6 +27,8 @@ COVEY_ENV = env_choice("COVEY_ENV", "development", ("development", "production")
 PRODUCTION = COVEY_ENV == "production"
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 SECRET_KEY = secret_key(production=PRODUCTION, var_dir=VAR_DIR)
+# Where people reach this installation; used for links in e-mails.
+COVEY_BASE_URL = (env_str("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -42,9 +44,14 @@ INSTALLED_APPS = [
     "django.forms",  # built-in widget templates, for FORM_RENDERER below
     "django_htmx",
     "ninja",  # serves the OpenAPI docs page's assets locally, so /api/docs works offline
+    "django_tasks",
+    "django_tasks_db",
     "covey.core",
     "covey.partners",
     "covey.crm",
+    "covey.plans",
+    "covey.registrations",
+    "covey.cosell",
 ]
 
 MIDDLEWARE = [
@@ -174,3 +181,11 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# The task queue lives in the database (django-tasks + django-tasks-db), so one machine needs no
+# broker; ``covey worker`` runs it along with the periodic jobs. Tests run tasks inline.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}

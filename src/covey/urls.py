@@ -9,6 +9,9 @@ urlpatterns = [
     path("partners/", include("covey.partners.urls")),
     path("", include("covey.crm.import_urls")),  # before crm.urls: "accounts/import/" is not an account id
     path("", include("covey.crm.urls")),
+    path("registrations/", include("covey.registrations.urls")),
+    path("plans/", include("covey.plans.urls")),
+    path("", include("covey.cosell.urls")),
     path("api/", api.urls),
 ]
 

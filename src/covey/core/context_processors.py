@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from covey.core.models import VendorSettings
+from covey.core.notify import unread_count
 
 
 def covey(request):
@@ -17,4 +18,5 @@ def covey(request):
         nav.append(("activity_list", "Activities"))
         nav.append(("product_list", "Products"))
     vendor = VendorSettings.current() if user.is_authenticated else None
-    return {"nav_items": nav, "vendor": vendor}
+    unread = unread_count(user) if user.is_authenticated else 0
+    return {"nav_items": nav, "vendor": vendor, "unread_notifications": unread}

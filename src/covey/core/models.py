@@ -130,6 +130,7 @@ class AuditEvent(models.Model):
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
         IMPORT = "import", "Imported"
+        TRANSITION = "transition", "Changed state"  # a workflow step: approve, reject, expire, resolve…
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -213,3 +214,26 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"
+
+
+class Notification(models.Model):
+    """Something a person should look at: shown in the in-app inbox and, usually, e-mailed too.
+
+    Written by ``covey.core.notify.notify``; features never create these directly.
+    """
+
+    public_id = PublicIdField(prefix="ntf")
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=60)  # "registration.approved", "plan.task_assigned"…
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)  # where "open" leads, a path inside Covey
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title

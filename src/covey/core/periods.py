@@ -8,7 +8,7 @@ A fiscal year is named after the calendar year in which it *ends* (FY2027 starti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +94,22 @@ class FiscalCalendar:
             return self.year(int(text))
         except ValueError:
             raise ValueError(f"{key!r} is not a fiscal period (expected e.g. 2027Q1 or 2027)") from None
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """``start`` moved forward by ``days`` working days (Monday to Friday), keeping the time of day.
+
+    A start on a weekend counts from the start of the next Monday, so "2 business days" from any
+    moment of a Saturday ends when Tuesday ends (Wednesday 00:00). Public holidays are not modelled.
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    moment = start
+    if moment.weekday() >= 5:
+        moment = (moment + timedelta(days=7 - moment.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    remaining = days
+    while remaining:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            remaining -= 1
+    return moment

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from covey.core import audit
 from covey.core.access import is_admin, require
 from covey.core.forms import ApiTokenForm, VendorSettingsForm
-from covey.core.models import ApiToken, VendorSettings
+from covey.core.models import ApiToken, Notification, VendorSettings
 from covey.core.services import update_object
 from covey.crm.models import Account, Activity, Opportunity, Stage
 from covey.partners.models import Partner
@@ -92,6 +92,38 @@ LOOKUPS = {
     "opportunities": (Opportunity, "name", lambda o: f"{o.name} · {o.account.name}"),
     "partners": (Partner, "name", lambda p: p.name),
 }
+
+
+NOTIFICATIONS_PER_PAGE = 50
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    mine = Notification.objects.filter(recipient=request.user)
+    show = "all" if request.GET.get("show") == "all" else "unread"
+    shown = mine if show == "all" else mine.filter(read_at__isnull=True)
+    return render(request, "core/notifications.html", {
+        "notifications": shown[:NOTIFICATIONS_PER_PAGE], "show": show, "unread": mine.filter(read_at__isnull=True).count(),
+    })
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Mark one notification read and go where it points (only ever a path inside Covey)."""
+    note = get_object_or_404(Notification, public_id=public_id, recipient=request.user)
+    if note.read_at is None:
+        Notification.objects.filter(pk=note.pk).update(read_at=timezone.now())
+    target = note.url if note.url.startswith("/") and not note.url.startswith("//") else ""
+    return redirect(target or "notification_list")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    changed = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(request, f"Marked {changed} notification{'s' if changed != 1 else ''} as read.")
+    return redirect("notification_list")
 
 
 @login_required
