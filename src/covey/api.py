@@ -39,6 +39,7 @@ from covey.core.models import ApiToken
 from covey.core.money import MoneyError
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
+from covey.joint.api import router as joint_router
 from covey.partners.api import router as partners_router
 from covey.plans.api import router as plans_router
 from covey.registrations.api import router as registrations_router
@@ -179,6 +180,7 @@ api.add_router("", crm_router)
 api.add_router("", registrations_router)
 api.add_router("", plans_router)
 api.add_router("", cosell_router)
+api.add_router("", joint_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "covey.plans",
     "covey.registrations",
     "covey.cosell",
+    "covey.joint",
 ]
 
 MIDDLEWARE = [

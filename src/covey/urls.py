@@ -12,6 +12,7 @@ urlpatterns = [
     path("registrations/", include("covey.registrations.urls")),
     path("plans/", include("covey.plans.urls")),
     path("", include("covey.cosell.urls")),
+    path("", include("covey.joint.urls")),
     path("api/", api.urls),
 ]
 

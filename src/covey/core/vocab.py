@@ -17,3 +17,12 @@ class Segment(models.TextChoices):
     MID_MARKET = "mid_market", "Mid-market"
     ENTERPRISE = "enterprise", "Enterprise"
     PUBLIC_SECTOR = "public_sector", "Public sector"
+
+
+class EngagementModel(models.TextChoices):
+    """Who leads a deal a partner is on (the co-selling models), plus the light playbook for small deals."""
+
+    PARTNER_LED = "partner_led", "Partner-led, vendor-supported"
+    VENDOR_LED = "vendor_led", "Vendor-led, partner-supported"
+    CO_SELL = "co_sell", "True co-sell"
+    SIMPLIFIED = "simplified", "Simplified (small deal)"

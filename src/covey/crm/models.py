@@ -192,6 +192,9 @@ class Opportunity(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
     )
     stage = models.CharField(max_length=30, choices=Stage.choices, default=Stage.PROSPECTING, db_index=True)
+    # When the stage last changed (None: not since import/seed; then created_at stands in). Drives the
+    # "stalled N days in a stage" escalation trigger.
+    stage_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     type = models.CharField(max_length=10, choices=OpportunityType.choices, default=OpportunityType.NEW)
     amount_minor = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])

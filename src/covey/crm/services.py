@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
 from covey.core import audit
 from covey.core.services import create_object, delete_object, update_object
@@ -57,7 +58,10 @@ def account_delete(*, account: Account, actor, source: str = "web") -> None:
 @transaction.atomic
 def opportunity_create(*, actor, source: str = "web", **values) -> Opportunity:
     _check_lost_reason(stage=values.get("stage", Stage.PROSPECTING), lost_reason=values.get("lost_reason", ""))
-    return create_object(Opportunity, actor=actor, source=source, **values)
+    opportunity = create_object(Opportunity, actor=actor, source=source, **values)
+    Opportunity.objects.filter(pk=opportunity.pk).update(stage_changed_at=opportunity.created_at)
+    opportunity.stage_changed_at = opportunity.created_at
+    return opportunity
 
 
 @transaction.atomic
@@ -68,7 +72,11 @@ def opportunity_update(*, opportunity: Opportunity, actor, source: str = "web", 
         stage=values.get("stage", opportunity.stage),
         lost_reason=values.get("lost_reason", opportunity.lost_reason),
     )
-    return update_object(opportunity, actor=actor, source=source, **values)
+    changes = update_object(opportunity, actor=actor, source=source, **values)
+    if "stage" in changes:
+        opportunity.stage_changed_at = timezone.now()
+        Opportunity.objects.filter(pk=opportunity.pk).update(stage_changed_at=opportunity.stage_changed_at)
+    return changes
 
 
 def opportunity_delete(*, opportunity: Opportunity, actor, source: str = "web") -> None:
