@@ -27,8 +27,6 @@ COVEY_ENV = env_choice("COVEY_ENV", "development", ("development", "production")
 PRODUCTION = COVEY_ENV == "production"
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 SECRET_KEY = secret_key(production=PRODUCTION, var_dir=VAR_DIR)
-# Where people reach this installation; used for links in e-mails.
-COVEY_BASE_URL = (env_str("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

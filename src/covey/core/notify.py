@@ -37,7 +37,7 @@ def notify(
     )
     if email:
         addresses = [user.email for user in seen.values()]
-        text = body + (f"\n\nOpen in Covey: {settings.COVEY_BASE_URL}{url}" if url else "")
+        text = body + (f"\n\nOpen in Covey: {settings.SITE_URL}{url}" if url else "")
         transaction.on_commit(lambda: _queue_emails(addresses, title, text))
     return made
 
