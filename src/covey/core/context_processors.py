@@ -16,6 +16,8 @@ def covey(request):
         nav.append(("account_list", "Accounts"))
         nav.append(("opportunity_list", "Opportunities"))
         nav.append(("activity_list", "Activities"))
+        nav.append(("plan_list", "Plans"))
+        nav.append(("escalation_list", "Escalations"))
         nav.append(("product_list", "Products"))
     vendor = VendorSettings.current() if user.is_authenticated else None
     unread = unread_count(user) if user.is_authenticated else 0
