@@ -14,6 +14,7 @@ def covey(request):
         nav.append(("partner_list", "Partners" if user.is_vendor else "Our company"))
         # Partner users see the accounts of the deals their partner is on.
         nav.append(("account_list", "Accounts"))
+        nav.append(("registration_list", "Registrations"))
         nav.append(("opportunity_list", "Opportunities"))
         nav.append(("activity_list", "Activities"))
         nav.append(("plan_list", "Plans"))

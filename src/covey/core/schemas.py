@@ -113,7 +113,7 @@ class MoneyIn(InputSchema):
             raise ValidationError({f"{field}.amount": str(exc)}) from None
         if from_text is not None and self.amount_minor is not None and from_text.minor != self.amount_minor:
             raise ValidationError({field: "amount and amount_minor disagree; send one of them."})
-        money = from_text or Money(self.amount_minor, currency)  # type: ignore[arg-type]
+        money = from_text if from_text is not None else Money(self.amount_minor, currency)  # type: ignore[arg-type]
         if not 0 <= money.minor <= MAX_AMOUNT_MINOR:
             raise ValidationError({f"{field}.amount": f"The amount must be between 0 and {Money(MAX_AMOUNT_MINOR, currency).plain()}."})
         return money
