@@ -64,3 +64,11 @@ def test_normalising_never_fails_and_is_idempotent(text):
     assert normalise_company(key) == key
     domain = normalise_domain(text)
     assert domain == "" or normalise_domain(domain) == domain
+
+
+def test_reserved_documentation_domains_count_as_registrable():
+    from covey.core.normalise import normalise_domain
+
+    assert normalise_domain("https://www.Northwind-Traders.example/about") == "northwind-traders.example"
+    assert normalise_domain("sales@eu.acme.test") == "acme.test"
+    assert normalise_domain("example") == "" and normalise_domain("localhost") == ""

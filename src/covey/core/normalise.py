@@ -27,6 +27,10 @@ _extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # bundled
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+# Top-level names reserved for documentation and testing (RFC 2606/6761). They are not on the public
+# suffix list, but demo data, examples and test fixtures use them (``acme.example``), so they count
+# as suffixes. ``localhost`` stays out: it names a machine, never a company.
+_RESERVED_TLDS = frozenset({"example", "test", "invalid"})
 
 
 @lru_cache(maxsize=100_000)
@@ -46,6 +50,10 @@ def normalise_domain(text: str | None) -> str:
     except UnicodeError:
         return ""
     result = _extract(value)
+    if not result.suffix:
+        labels = value.split(".")
+        if len(labels) >= 2 and labels[-1] in _RESERVED_TLDS and labels[-2]:
+            return f"{labels[-2]}.{labels[-1]}"
     if not result.suffix or not result.domain:
         return ""  # localhost, bare IP addresses, unknown suffixes
     return f"{result.domain}.{result.suffix}"
