@@ -303,7 +303,19 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
 
     assert second.exit_code == 0, second.output
     assert "already present" in second.output
-    assert Opportunity.objects.count() == 1500
+    # the generated 1,500 plus the one the co-selling scenario's approved registration converted into
+    assert Opportunity.objects.count() == 1501
+    from covey.registrations.models import Registration
+
+    statuses = sorted(Registration.objects.values_list("status", flat=True))
+    assert statuses == ["conflict", "converted", "rejected", "submitted", "submitted"]
+    holder = Registration.objects.get(status="converted")
+    assert holder.opportunity.plans.get().tasks.filter(owner_side="partner").exists()
+    assert Registration.objects.get(status="conflict").conflict_with == holder
+
+    third = runner.invoke(_cli(), ["seed", "--size", "small", "--reset"])  # the scenario does not block a reset
+    assert third.exit_code == 0, third.output
+    assert Opportunity.objects.count() == 1500 and not Registration.objects.exists()
 
 
 def test_covey_seed_prints_timings_and_ends_with_a_json_line(settings):

@@ -120,6 +120,12 @@ def demo(
     else:
         console.print(f"Demo data already present ({describe(marker)}).")
         logins = marker_logins(marker)
+    from covey.demo.scenario import seed_co_selling
+
+    by_role = {login.role: login.email for login in logins}
+    if seed_co_selling(rep_email=by_role.get("Partner rep", ""),
+                       other_rep_email=by_role.get("Partner rep (another partner)", "")):
+        console.print("Added the co-selling scenario: deal registrations, a conflict and a deal room with its plan.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

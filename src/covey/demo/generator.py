@@ -304,6 +304,7 @@ def wipe(marker: AuditEvent) -> None:
     relation's ``on_delete`` through the ORM; a protected one stops the reset with a message.
     """
     ranges = {label: tuple(r) for label, r in marker.changes.get("ranges", {}).items()}
+    _delete_scenario_rows(ranges)
     with connection.cursor() as cursor:
         for _, model in reversed(TABLE_ORDER):
             span = ranges.get(model._meta.label)
@@ -314,6 +315,21 @@ def wipe(marker: AuditEvent) -> None:
             pk = connection.ops.quote_name(model._meta.pk.column)
             cursor.execute(f"DELETE FROM {table} WHERE {pk} BETWEEN %s AND %s", list(span))
     AuditEvent.objects.filter(object_type=MARKER_TYPE).delete()
+
+
+def _delete_scenario_rows(ranges: dict) -> None:
+    """The co-selling scenario (``covey.demo.scenario``) made registrations, the opportunities they
+    converted into, and deal rooms on generated partners through the services; they go with those
+    partners (they would protect them otherwise)."""
+    from covey.cosell.models import Engagement
+    from covey.registrations.models import Registration
+
+    span = ranges.get(Partner._meta.label)
+    if span:
+        converted = Registration.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1], opportunity__isnull=False)
+        Opportunity.objects.filter(pk__in=converted.values("opportunity_id")).delete()
+        Registration.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1]).delete()
+        Engagement.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1]).delete()
 
 
 def _release_references(model: type[models.Model], span: tuple[int, int], ranges: dict) -> None:
