@@ -14,19 +14,19 @@ from tests.test_browser import browser, log_in, page, site  # noqa: F401 (fixtur
 pytestmark = pytest.mark.browser
 
 
-def _register(page, url: str, *, company: str, domain: str, value: str) -> None:
-    page.goto(f"{url}/registrations/new/")
-    page.get_by_label("Company name").fill(company)
-    page.get_by_label("Web domain").fill(domain)
-    page.get_by_label("Contact name").fill("Dana Buyer")
-    page.get_by_label("Estimated value").fill(value)
-    page.get_by_label("Expected close").fill((date.today() + timedelta(days=75)).isoformat())
-    page.get_by_label("Joint work so far").fill("Discovery workshop held together last week")
-    page.get_by_role("button", name="Submit registration").click()
+def _register(tab, url: str, *, company: str, domain: str, value: str) -> None:
+    tab.goto(f"{url}/registrations/new/")
+    tab.get_by_label("Company name").fill(company)
+    tab.get_by_label("Web domain").fill(domain)
+    tab.get_by_label("Contact name").fill("Dana Buyer")
+    tab.get_by_label("Estimated value").fill(value)
+    tab.get_by_label("Expected close").fill((date.today() + timedelta(days=75)).isoformat())
+    tab.get_by_label("Joint work so far").fill("Discovery workshop held together last week")
+    tab.get_by_role("button", name="Submit registration").click()
 
 
-def _log_out(page) -> None:
-    page.get_by_role("button", name="Log out").click()
+def _log_out(tab) -> None:
+    tab.get_by_role("button", name="Log out").click()
 
 
 def test_register_approve_plan_and_the_second_partner_sees_only_already_registered(page, site):  # noqa: F811

@@ -16,6 +16,8 @@ def covey(request):
         nav.append(("account_list", "Accounts"))
         nav.append(("registration_list", "Registrations"))
         nav.append(("opportunity_list", "Opportunities"))
+        nav.append(("proposal_list", "Joint proposals"))
+        nav.append(("joint_plan_list", "Account plans"))
         nav.append(("activity_list", "Activities"))
         nav.append(("plan_list", "Plans"))
         nav.append(("escalation_list", "Escalations"))
