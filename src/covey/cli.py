@@ -155,9 +155,11 @@ def manage(ctx: typer.Context) -> None:
 
 
 def _register_feature_commands() -> None:
+    from covey.bench.cli import bench_app
     from covey.crm.cli import export_app, import_app
     from covey.demo.cli import demo, seed
 
+    app.add_typer(bench_app, name="bench", help="Load benchmarks against the production server (JSON line last).")
     app.add_typer(import_app, name="import", help="Import accounts or opportunities from CSV or JSON.")
     app.add_typer(export_app, name="export", help="Export accounts or opportunities to CSV or JSON.")
     app.command(help="Start the demo: migrate, seed demo data, print log-ins, serve on :8000.")(demo)

@@ -52,6 +52,10 @@ def _run_gunicorn(*, host: str, port: int, workers: int, threads: int, accesslog
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
+        # One listening socket per worker (SO_REUSEPORT): the kernel spreads new connections over the
+        # workers. With one shared socket, a single worker can end up owning every keep-alive
+        # connection (from a proxy or API client) while the others idle.
+        "reuse_port": True,
         "accesslog": accesslog,
         "errorlog": "-",
         "timeout": 60,

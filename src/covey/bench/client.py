@@ -1,0 +1,116 @@
+"""The load: N concurrent API clients, each with one keep-alive connection, sending its queue in order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+import aiohttp
+
+REQUEST_TIMEOUT = 30.0
+WARM_UP_REQUESTS = 2  # per client, before the clock starts: opens the connection, warms each worker
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    client: int
+    index: int  # position in the client's queue
+    seconds: float  # latency
+    http_status: int  # 0 when no answer came (connection error, timeout)
+    status: str  # the registration's status from a 201, else ""
+    error: str  # a short description of anything unexpected, else ""
+
+
+@dataclass
+class LoadResult:
+    outcomes: list[Outcome]
+    seconds: float  # wall time from the start signal to the last answer
+
+
+async def _client(number: int, base_url: str, token: str, bodies: list[bytes], path: str,
+                  barrier: asyncio.Barrier) -> list[Outcome]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=1, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    out: list[Outcome] = []
+    async with aiohttp.ClientSession(base_url, connector=connector, headers=headers, timeout=timeout) as session:
+        try:
+            await _warm_up(session, path, bodies)
+            await barrier.wait()  # everyone is warm
+            # Touch the connection again just before the start: gunicorn closes keep-alive
+            # connections idle for more than 2 s, which waiting for slower clients could exceed.
+            async with session.get("/api/me") as response:
+                await response.read()
+        except BaseException:
+            await barrier.abort()
+            raise
+        await barrier.wait()  # the clock starts
+        for index, body in enumerate(bodies):
+            began = time.perf_counter()
+            try:
+                async with session.post(path, data=body) as response:
+                    payload = await response.read()
+                    code = response.status
+                elapsed = time.perf_counter() - began
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                out.append(Outcome(number, index, time.perf_counter() - began, 0, "", f"{type(exc).__name__}: {exc}"[:200]))
+                continue
+            status, error = "", ""
+            try:
+                data = json.loads(payload)
+            except ValueError:
+                data = {}
+            if code == 201 and isinstance(data, dict):
+                status = str(data.get("status", ""))
+            elif isinstance(data, dict):
+                error = str(data.get("detail", ""))[:200]
+            out.append(Outcome(number, index, elapsed, code, status, error))
+    return out
+
+
+async def _warm_up(session: aiohttp.ClientSession, path: str, bodies: list[bytes]) -> None:
+    for _ in range(WARM_UP_REQUESTS):
+        async with session.get("/api/me") as response:
+            await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET /api/me with the client's token answered {response.status}")
+    if bodies:
+        # The same path once with a domain that cannot be registered: a 422 that stores nothing
+        # but loads what the first real request would (the public suffix list, the schemas).
+        warm = json.loads(bodies[0]) | {"domain": "localhost"}
+        async with session.post(path, data=json.dumps(warm).encode()) as response:
+            await response.read()
+            if response.status != 422:
+                raise RuntimeError(f"the warm-up registration answered {response.status}, expected 422")
+
+
+async def _drive(base_url: str, tokens: list[str], queues: list[list[bytes]], path: str, clock) -> LoadResult:
+    barrier = asyncio.Barrier(len(queues) + 1)
+    tasks = [
+        asyncio.create_task(_client(i, base_url, tokens[i], queues[i], path, barrier))
+        for i in range(len(queues))
+    ]
+    try:
+        await barrier.wait()
+        await barrier.wait()
+    except asyncio.BrokenBarrierError:
+        await asyncio.gather(*tasks, return_exceptions=True)
+        failures = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None
+                    and not isinstance(t.exception(), asyncio.BrokenBarrierError)]
+        raise (failures[0] if failures else RuntimeError("a client failed while warming up")) from None
+    began = time.perf_counter()
+    clock("start")
+    results = await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - began
+    clock("end")
+    return LoadResult(outcomes=[o for client in results for o in client], seconds=seconds)
+
+
+def drive(base_url: str, tokens: list[str], queues: list[list[dict]], path: str = "/api/registrations",
+          clock=lambda _event: None) -> LoadResult:
+    """Send every client's queue concurrently; bodies are encoded before the clock starts.
+    ``clock("start")`` and ``clock("end")`` are called as the timed part starts and ends."""
+    encoded = [[json.dumps(body).encode() for body in queue] for queue in queues]
+    return asyncio.run(_drive(base_url, tokens, encoded, path, clock))
