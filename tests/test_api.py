@@ -627,3 +627,30 @@ def test_a_longer_list_costs_no_more_queries(world, path):
         OpportunityLine.objects.create(opportunity=world.opportunity_a, product=product, unit_price_minor=100)
         OpportunityPartner.objects.create(opportunity=world.opportunity_a, partner=partner, role="influencer")
     assert queries() == few
+
+
+def test_a_token_brings_its_user_with_membership_and_partner_in_one_query(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from covey.api import user_for_token
+    from covey.core.models import ApiToken
+
+    token, key = ApiToken.issue(user=cast.a_rep, name="bench")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())  # no touch-update this time
+    with CaptureQueriesContext(connection) as queries:
+        user = user_for_token(key)
+        membership = user.membership
+        partner_name = membership.partner.name
+    assert len(queries) == 1
+    assert user == cast.a_rep and membership.role == "rep" and partner_name == cast.partner_a.name
+    assert user.last_login is None or timezone.is_aware(user.last_login)
+
+    vendor_token, vendor_key = ApiToken.issue(user=cast.partner_manager, name="pm")
+    vendor = user_for_token(vendor_key)
+    assert vendor == cast.partner_manager and vendor.membership is None
+    vendor_token.revoke()
+    assert user_for_token(vendor_key) is None
+    cast.a_rep.is_active = False
+    cast.a_rep.save()
+    assert user_for_token(key) is None

@@ -5,6 +5,7 @@ from django.urls import include, path
 from covey.api import api
 
 urlpatterns = [
+    path("api/", api.urls),  # first: API clients are the busiest callers, and the resolver tries in order
     path("", include("covey.core.urls")),
     path("partners/", include("covey.partners.urls")),
     path("", include("covey.crm.import_urls")),  # before crm.urls: "accounts/import/" is not an account id
@@ -13,7 +14,6 @@ urlpatterns = [
     path("plans/", include("covey.plans.urls")),
     path("", include("covey.cosell.urls")),
     path("", include("covey.joint.urls")),
-    path("api/", api.urls),
 ]
 
 handler400 = "covey.core.views.bad_request"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import cProfile
 import io
 import json
+import os
 import pstats
 import sys
 import time
@@ -94,5 +95,7 @@ def profile(tokens: list[str], queues: list[list[dict]], *, count: int, out=prin
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
     stats.sort_stats("cumulative").print_stats(r"covey|ninja/operation|ninja/signature|pydantic|handlers/base|psycopg/connection", 40)
+    if os.environ.get("COVEY_PROFILE_TOTTIME"):
+        stats.sort_stats("tottime").print_stats(30)
     out(f"\n[bold]cProfile of {len(second)} requests (CPU seconds, cumulative; Covey and framework entry points)[/bold]")
     out(escape(text.getvalue().split("\n", 6)[-1]))

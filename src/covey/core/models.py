@@ -80,7 +80,10 @@ class User(AbstractBaseUser):
             return None
         from covey.partners.models import Membership
 
-        return Membership.objects.select_related("partner").filter(user=self).first()
+        # The partner's owning manager comes along: registration and other notifications need them.
+        # order_by(): the model's default ordering (by partner, then e-mail) would join two more tables
+        # for a lookup that finds at most one row (user is unique).
+        return Membership.objects.select_related("partner__owner").filter(user=self).order_by().first()
 
     @property
     def role_label(self) -> str:

@@ -38,8 +38,20 @@ def notify(
     if email:
         addresses = [user.email for user in seen.values()]
         text = body + (f"\n\nOpen in Covey: {settings.SITE_URL}{url}" if url else "")
-        transaction.on_commit(lambda: _queue_emails(addresses, title, text))
+        if _queue_is_transactional():
+            _queue_emails(addresses, title, text)  # the task rows commit or roll back with the change
+        else:
+            transaction.on_commit(lambda: _queue_emails(addresses, title, text))
     return made
+
+
+def _queue_is_transactional() -> bool:
+    """True when tasks are queued in this database (django-tasks-db): queueing inside the open
+    transaction is then atomic with the change and saves a second commit per notification."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
 
 
 def _queue_emails(addresses: list[str], subject: str, text: str) -> None:

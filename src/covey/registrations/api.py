@@ -8,6 +8,8 @@ reason says only that the account is already registered.
 
 from __future__ import annotations
 
+import time
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
@@ -59,10 +61,28 @@ def _out(user, reg: Registration) -> dict:
     return registration_out(reg, user=user)
 
 
+PRODUCT_CACHE_SECONDS = 5.0
+_product_cache: tuple[float, dict[str, Product]] | None = None
+
+
+def _active_products(wanted: list[str]) -> dict[str, Product]:
+    """The active catalogue by public id, cached per process for a few seconds: every registration
+    names products, the catalogue is small and rarely changes. An id the cache lacks reloads it (a
+    product added a moment ago); a deactivation applies within 5 s."""
+    global _product_cache
+    cached = _product_cache
+    stale = cached is None or time.monotonic() - cached[0] > PRODUCT_CACHE_SECONDS
+    if stale or any(pid not in cached[1] for pid in wanted):
+        cached = (time.monotonic(), {p.public_id: p for p in Product.objects.filter(is_active=True)})
+        _product_cache = cached
+    return cached[1]
+
+
 def _products(public_ids: list[str]) -> list[Product]:
     if not public_ids:
         return []
-    found = {p.public_id: p for p in Product.objects.filter(public_id__in=set(public_ids), is_active=True)}
+    catalogue = _active_products(public_ids)
+    found = {pid: catalogue[pid] for pid in public_ids if pid in catalogue}
     missing = [pid for pid in dict.fromkeys(public_ids) if pid not in found]
     if missing:
         raise ValidationError({"products": f"No active product with id {missing[0]!r}."})
