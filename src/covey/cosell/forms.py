@@ -6,7 +6,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from covey.core.models import User
-from covey.core.money import Money, MoneyError, is_currency, parse_amount
 from covey.core.vocab import EngagementModel
 from covey.cosell.models import (
     EngagementRules,
@@ -17,6 +16,7 @@ from covey.cosell.models import (
     Side,
     TeamRole,
 )
+from covey.crm.forms import amounts_by_currency_text, parse_amounts_by_currency
 from covey.crm.models import PartnerInvolvement
 from covey.partners.models import Membership, PartnerType
 
@@ -140,49 +140,6 @@ class EscalationResolveForm(forms.Form):
     resolution = forms.CharField(label="Resolution", max_length=5_000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _format_thresholds(values: dict) -> str:
-    lines = []
-    for currency, minor in sorted((values or {}).items()):
-        try:
-            lines.append(f"{currency} {Money(int(minor), currency).amount:f}")
-        except (MoneyError, TypeError, ValueError):
-            continue
-    return "\n".join(lines)
-
-
-def _parse_thresholds(text: str, label: str) -> dict[str, int]:
-    """"USD 15000.00" per line → {"USD": 1500000}; each line's problem is named."""
-    out: dict[str, int] = {}
-    problems = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            problems.append(f"Line {number}: write a currency code and an amount, e.g. “USD 15000.00”.")
-            continue
-        currency, amount = parts[0].upper(), parts[1]
-        if not is_currency(currency):
-            problems.append(f"Line {number}: {currency!r} is not a currency code.")
-            continue
-        if currency in out:
-            problems.append(f"Line {number}: {currency} is listed twice.")
-            continue
-        try:
-            money = parse_amount(amount, currency)
-        except MoneyError as exc:
-            problems.append(f"Line {number}: {exc}")
-            continue
-        if money.minor <= 0 or money.minor > 10**15:
-            problems.append(f"Line {number}: the {label} must be above zero and realistic.")
-            continue
-        out[currency] = money.minor
-    if problems:
-        raise ValidationError(problems)
-    return out
-
-
 class RulesForm(forms.Form):
     small_deal = forms.CharField(
         label="Small-deal thresholds", required=False, widget=forms.Textarea(attrs={"rows": 4}),
@@ -203,18 +160,18 @@ class RulesForm(forms.Form):
     @classmethod
     def for_rules(cls, rules: EngagementRules, data=None) -> RulesForm:
         return cls(data, initial={
-            "small_deal": _format_thresholds(rules.small_deal_minor),
-            "strategic_value": _format_thresholds(rules.strategic_minor),
+            "small_deal": amounts_by_currency_text(rules.small_deal_minor),
+            "strategic_value": amounts_by_currency_text(rules.strategic_minor),
             "strategic_partner_types": rules.strategic_partner_types,
             "stalled_days": rules.stalled_days,
             "prospect_silent_days": rules.prospect_silent_days,
         })
 
     def clean_small_deal(self):
-        return _parse_thresholds(self.cleaned_data["small_deal"], "threshold")
+        return parse_amounts_by_currency(self.cleaned_data["small_deal"], positive="threshold")
 
     def clean_strategic_value(self):
-        return _parse_thresholds(self.cleaned_data["strategic_value"], "value")
+        return parse_amounts_by_currency(self.cleaned_data["strategic_value"], positive="value")
 
     def values(self) -> dict:
         data = self.cleaned_data

@@ -59,6 +59,51 @@ def amount_text(money: Money) -> str:
     return f"{money.amount:f}"
 
 
+def amounts_by_currency_text(values: dict) -> str:
+    """{"USD": 1500000} → "USD 15000.00", one currency a line (what a program-rules form edits).
+    Entries that are not money (a code no longer valid, say) are left out rather than shown wrong."""
+    lines = []
+    for currency, minor in sorted((values or {}).items()):
+        try:
+            lines.append(f"{currency} {amount_text(Money(int(minor), currency))}")
+        except (MoneyError, TypeError, ValueError):
+            continue
+    return "\n".join(lines)
+
+
+def parse_amounts_by_currency(text: str, *, positive: str = "") -> dict[str, int]:
+    """"USD 15000.00" a line → {"USD": 1500000}, exactly; every line's problem is named ("Line 2: …").
+
+    ``positive`` names the amount ("threshold") when each must be above zero and realistic.
+    """
+    out: dict[str, int] = {}
+    problems = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            problems.append(f"Line {number}: write a currency code and an amount, e.g. “USD 15000.00”.")
+            continue
+        currency, amount = parts[0].upper(), parts[1]
+        if currency in out:
+            problems.append(f"Line {number}: {currency} is listed twice.")
+            continue
+        try:
+            money = parse_amount(amount, currency)
+        except MoneyError as exc:
+            problems.append(f"Line {number}: {exc}")
+            continue
+        if positive and not 0 < money.minor <= MAX_MINOR:
+            problems.append(f"Line {number}: the {positive} must be above zero and realistic.")
+            continue
+        out[currency] = money.minor
+    if problems:
+        raise forms.ValidationError(problems)
+    return out
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

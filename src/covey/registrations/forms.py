@@ -4,9 +4,16 @@ the services enforce the program's rules."""
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from covey.core.money import MoneyError, parse_amount
-from covey.crm.forms import DateInput, amount_field, amount_text, currency_choices
+from covey.crm.forms import (
+    DateInput,
+    amount_field,
+    amounts_by_currency_text,
+    currency_choices,
+    parse_amounts_by_currency,
+)
 from covey.crm.models import Product
 from covey.partners.models import Partner
 from covey.registrations.models import ConflictOutcome, DealType, RegistrationProgram
@@ -124,38 +131,19 @@ class ProgramForm(forms.Form):
 
     @classmethod
     def for_program(cls, program: RegistrationProgram, data=None) -> ProgramForm:
-        from covey.core.money import Money
-
         initial = {
             name: getattr(program, name) for name in (
                 "allow_expansion", "block_open_vendor_opportunity", "review_sla_business_days", "protection_days",
                 "expiry_warning_days", "extension_days", "convert_on_approval",
             )
         }
-        initial["minimums"] = "\n".join(
-            f"{code} {amount_text(Money(int(minor), code))}" for code, minor in sorted((program.minimums or {}).items())
-        )
+        initial["minimums"] = amounts_by_currency_text(program.minimums)
         return cls(data, initial=initial)
 
     def clean_minimums(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for number, line in enumerate((self.cleaned_data.get("minimums") or "").splitlines(), start=1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.split(None, 1)
-            if len(parts) != 2:
-                raise forms.ValidationError(f"Line {number}: write a currency code and an amount, e.g. “EUR 10000.00”.")
-            code = parts[0].upper()
-            try:
-                money = parse_amount(parts[1], code)
-            except MoneyError as exc:
-                raise forms.ValidationError(f"Line {number}: {exc}") from None
-            if code in out:
-                raise forms.ValidationError(f"Line {number}: {code} is listed twice.")
-            out[code] = money.minor
+        out = parse_amounts_by_currency(self.cleaned_data.get("minimums") or "")
         try:
             return clean_minimums(out)
-        except Exception as exc:  # ValidationError with a field dict: show its message here
-            messages = getattr(exc, "message_dict", {}).get("minimums") or [str(exc)]
+        except ValidationError as exc:  # the service's field dict: show its message on this field
+            messages = exc.message_dict.get("minimums") or exc.messages
             raise forms.ValidationError(messages[0]) from None
