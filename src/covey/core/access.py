@@ -48,6 +48,14 @@ def can_edit_partner(user, partner) -> bool:
     return bool(membership and membership.partner_id == partner.id and membership.role == "admin")
 
 
+def writes_for_partner(user, partner_id) -> bool:
+    """An admin or rep (not a read-only member) of the partner with this id."""
+    if not user.is_authenticated or user.is_vendor:
+        return False
+    membership = user.membership
+    return bool(membership and membership.can_write and membership.partner_id == partner_id)
+
+
 def can_log_activity(user) -> bool:
     """Vendor sellers and partner admins/reps log activities; read-only roles do not."""
     if can_edit_crm(user):

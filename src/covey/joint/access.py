@@ -12,14 +12,8 @@
 
 from __future__ import annotations
 
-from covey.core.access import can_edit_crm, is_admin
+from covey.core.access import can_edit_crm, is_admin, writes_for_partner
 from covey.core.models import StaffRole
-
-
-def is_partner_writer(user, partner) -> bool:
-    """A partner admin or rep of ``partner``."""
-    membership = None if user.is_vendor else user.membership
-    return bool(membership and membership.can_write and membership.partner_id == partner.pk)
 
 
 def can_create_proposal(user) -> bool:
@@ -31,7 +25,7 @@ def can_create_proposal(user) -> bool:
 
 def can_edit_proposal(user, proposal) -> bool:
     """Terms (title, validity, notes), submitting and marking sent/accepted/declined."""
-    return can_edit_crm(user) or is_partner_writer(user, proposal.partner)
+    return can_edit_crm(user) or writes_for_partner(user, proposal.partner_id)
 
 
 def can_edit_vendor_lines(user, proposal) -> bool:
@@ -39,7 +33,7 @@ def can_edit_vendor_lines(user, proposal) -> bool:
 
 
 def can_edit_partner_lines(user, proposal) -> bool:
-    return is_partner_writer(user, proposal.partner)
+    return writes_for_partner(user, proposal.partner_id)
 
 
 def can_edit_line_kind(user, proposal, kind: str) -> bool:
@@ -67,4 +61,4 @@ def can_create_plan(user) -> bool:
 
 
 def can_edit_plan(user, plan) -> bool:
-    return can_edit_crm(user) or is_partner_writer(user, plan.partner)
+    return can_edit_crm(user) or writes_for_partner(user, plan.partner_id)

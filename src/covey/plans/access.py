@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from covey.core.access import can_edit_crm, is_admin
+from covey.core.access import can_edit_crm, is_admin, writes_for_partner
 from covey.plans.models import OwnerSide, Plan, PlanTask
 
 PARTNER_SIDES = frozenset({OwnerSide.PARTNER, OwnerSide.BOTH})
@@ -24,21 +24,16 @@ def can_apply_template(user) -> bool:
     return can_edit_crm(user)
 
 
-def _partner_writer_of(user, plan: Plan) -> bool:
-    membership = None if user.is_vendor else user.membership
-    return bool(membership and membership.can_write and membership.partner_id == plan.partner_id)
-
-
 def can_tick(user, task: PlanTask) -> bool:
     if can_edit_crm(user):
         return True
-    return task.owner_side in PARTNER_SIDES and _partner_writer_of(user, task.plan)
+    return task.owner_side in PARTNER_SIDES and writes_for_partner(user, task.plan.partner_id)
 
 
 def can_assign(user, task: PlanTask) -> bool:
     if can_edit_crm(user):
         return True
-    return task.owner_side in PARTNER_SIDES and _partner_writer_of(user, task.plan)
+    return task.owner_side in PARTNER_SIDES and writes_for_partner(user, task.plan.partner_id)
 
 
 def can_pass_gate(user, plan: Plan) -> bool:
@@ -47,4 +42,4 @@ def can_pass_gate(user, plan: Plan) -> bool:
 
 def can_work_on(user, plan: Plan) -> bool:
     """Whether ``user`` may change anything at all in ``plan`` (shows the controls)."""
-    return can_edit_crm(user) or _partner_writer_of(user, plan)
+    return can_edit_crm(user) or writes_for_partner(user, plan.partner_id)

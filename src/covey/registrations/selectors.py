@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from covey.core.access import writes_for_partner
 from covey.core.models import StaffRole
 from covey.crm.models import CLOSED_STAGES, Opportunity
 from covey.registrations.models import Registration, Status
@@ -34,8 +35,7 @@ def can_review(user, registration: Registration) -> bool:
 
 
 def can_request_extension(user, registration: Registration) -> bool:
-    membership = None if user.is_vendor else user.membership
-    return bool(membership and membership.can_write and membership.partner_id == registration.partner_id)
+    return writes_for_partner(user, registration.partner_id)
 
 
 def can_manage_conflicts(user) -> bool:
