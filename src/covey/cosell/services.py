@@ -19,6 +19,7 @@ from covey.core import audit
 from covey.core.models import User
 from covey.core.notify import notify
 from covey.core.services import update_object
+from covey.core.validators import clean_text
 from covey.core.vocab import EngagementModel
 from covey.cosell import rules
 from covey.cosell.models import (
@@ -266,18 +267,9 @@ def remove_team_member(member: DealTeamMember, *, actor, source: str = "web") ->
 # --- notes, meetings, questions --------------------------------------------------------------
 
 
-def _text(value: str, *, field: str, empty: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: empty})
-    if len(value) > limit:
-        raise ValidationError({field: f"Keep it under {limit:,} characters."})
-    return value
-
-
 @transaction.atomic
 def add_note(engagement: Engagement, *, body: str, actor, source: str = "web") -> DealNote:
-    body = _text(body, field="body", empty=EMPTY_NOTE, limit=10_000)
+    body = clean_text(body, field="body", limit=10_000, required=EMPTY_NOTE)
     note = DealNote.objects.create(engagement=engagement, author=actor, side=side_of(actor), body=body)
     audit.record(actor=actor, action="create", obj=note, source=source, changes={"engagement": [None, engagement.public_id]})
     return note
@@ -325,7 +317,7 @@ def _side_people(engagement: Engagement, side: str) -> list[User]:
 def ask_question(
     engagement: Engagement, *, body: str, actor, to_side: str | None = None, now: datetime | None = None, source: str = "web",
 ) -> DealQuestion:
-    body = _text(body, field="body", empty=EMPTY_QUESTION, limit=5_000)
+    body = clean_text(body, field="body", limit=5_000, required=EMPTY_QUESTION)
     if to_side is None:
         to_side = Side.PARTNER if side_of(actor) == Side.VENDOR else Side.VENDOR
     if to_side not in Side.values:
@@ -346,7 +338,7 @@ def ask_question(
 
 @transaction.atomic
 def answer_question(question: DealQuestion, *, answer: str, actor, source: str = "web") -> DealQuestion:
-    answer = _text(answer, field="answer", empty=EMPTY_ANSWER, limit=10_000)
+    answer = clean_text(answer, field="answer", limit=10_000, required=EMPTY_ANSWER)
     # Conditional update: two people answering at once cannot both win.
     now = timezone.now()
     updated = DealQuestion.objects.filter(pk=question.pk, answered_at__isnull=True).update(

@@ -27,6 +27,7 @@ from covey.core.money import Money, is_currency, split
 from covey.core.normalise import normalise_company, normalise_domain
 from covey.core.notify import notify
 from covey.core.periods import add_business_days
+from covey.core.validators import clean_text
 from covey.crm.models import CLOSED_STAGES, Account, AccountStatus, Opportunity, Product
 from covey.partners.models import Partner
 from covey.registrations import rules
@@ -351,11 +352,7 @@ def approve(*, registration: Registration, actor, source: str = "web", now: date
 
 @transaction.atomic
 def reject(*, registration: Registration, actor, reason: str, source: str = "web", now: datetime | None = None) -> Registration:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": REASON_REQUIRED})
-    if len(reason) > REASON_MAX or "\x00" in reason:
-        raise ValidationError({"reason": f"At most {REASON_MAX} characters, without NUL characters."})
+    reason = clean_text(reason, field="reason", limit=REASON_MAX, required=REASON_REQUIRED)
     _locked(registration)
     if registration.status not in AWAITING_REVIEW:
         raise ValidationError(NOT_AWAITING_REVIEW.format(action="rejected"))
@@ -468,11 +465,7 @@ def _start_engagement(opportunity, *, partner, actor, source: str, partner_conta
 def request_extension(*, registration: Registration, actor, reason: str, source: str = "web",
                       now: datetime | None = None) -> Registration:
     now = _now(now)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the deal needs more time."})
-    if len(reason) > REASON_MAX or "\x00" in reason:
-        raise ValidationError({"reason": f"At most {REASON_MAX} characters, without NUL characters."})
+    reason = clean_text(reason, field="reason", limit=REASON_MAX, required="Say why the deal needs more time.")
     _locked(registration)
     if registration.extension_requested_at is not None:
         raise ValidationError(EXTENSION_ONCE)
@@ -548,9 +541,7 @@ def resolve_conflict(*, claim_domain: str, outcome: str, actor, note: str = "", 
     - split_credit: the waiting partners join the holder's opportunity as influencers.
     """
     now = _now(now)
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX or "\x00" in note:
-        raise ValidationError({"note": f"At most {NOTE_MAX} characters, without NUL characters."})
+    note = clean_text(note, field="note", limit=NOTE_MAX)
     if outcome not in ConflictOutcome.values:
         raise ValidationError({"outcome": "Choose award to first, reject or split credit."})
     if outcome == ConflictOutcome.REJECT and not note:

@@ -193,36 +193,40 @@ def registration_convert(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def registration_reject(request: HttpRequest, public_id: str) -> HttpResponse:
-    reg = _get(request, public_id, check=selectors.can_review)
+def _reason_action(request: HttpRequest, public_id: str, *, check, act, done: str, form_key: str) -> HttpResponse:
+    """A step that needs a written reason: done → back to the registration; refused → the page
+    again with the reason form (``form_key`` in the detail context) showing the message."""
+    reg = _get(request, public_id, check=check)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            services.reject(registration=reg, actor=request.user, reason=form.cleaned_data["reason"])
+            act(reg, form.cleaned_data["reason"])
         except ValidationError as exc:
             show_service_errors(form, exc)
         else:
-            messages.success(request, "Registration rejected; the partner sees your reason.")
+            messages.success(request, done)
             return redirect(_detail_url(reg))
-    return render(request, "registrations/registration_detail.html", _detail_context(request, reg, reject_form=form))
+    return render(request, "registrations/registration_detail.html", _detail_context(request, reg, **{form_key: form}))
+
+
+@login_required
+@require_POST
+def registration_reject(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _reason_action(
+        request, public_id, check=selectors.can_review, form_key="reject_form",
+        act=lambda reg, reason: services.reject(registration=reg, actor=request.user, reason=reason),
+        done="Registration rejected; the partner sees your reason.",
+    )
 
 
 @login_required
 @require_POST
 def registration_extension_request(request: HttpRequest, public_id: str) -> HttpResponse:
-    reg = _get(request, public_id, check=selectors.can_request_extension)
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.request_extension(registration=reg, actor=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-        else:
-            messages.success(request, "Extension requested; a partner manager will decide.")
-            return redirect(_detail_url(reg))
-    return render(request, "registrations/registration_detail.html", _detail_context(request, reg, extension_form=form))
+    return _reason_action(
+        request, public_id, check=selectors.can_request_extension, form_key="extension_form",
+        act=lambda reg, reason: services.request_extension(registration=reg, actor=request.user, reason=reason),
+        done="Extension requested; a partner manager will decide.",
+    )
 
 
 @login_required
