@@ -7,7 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from covey.core.bulk import bulk_insert, indexes_deferred, next_id
+from covey.core.bulk import (
+    bulk_insert,
+    indexes_deferred,
+    insert_instances,
+    insert_together,
+    next_id,
+)
 from covey.core.models import AuditEvent
 from covey.crm.models import Account, Opportunity
 
@@ -167,3 +173,73 @@ def test_a_broken_foreign_key_loaded_while_keys_are_deferred_fails_the_load():
     assert not Opportunity.objects.exists()
     assert _schema(Opportunity)  # and the keys are back
 
+
+
+# --- insert_instances / insert_together: the hot-path single-row writes ----------------------
+
+
+def _registration(partner, domain="globex.de", **extra):
+    from covey.registrations.models import Registration
+
+    return Registration(
+        partner=partner, company_name="Globex GmbH", domain=f"https://www.{domain}/", claim_domain=domain,
+        normalised_name="globex", amount_minor=2_500_000, currency="EUR", expected_close=date(2027, 3, 1),
+        holds_claim=True, **extra,
+    )
+
+
+def test_insert_instances_fills_what_save_would_and_reads_back_equal(cast):
+    from covey.core.models import Notification
+
+    notes = [Notification(recipient=cast.a_rep, kind="test", title=text[:200], body=text) for text in AWKWARD]
+    insert_instances(notes)
+    assert all(n.pk and n.public_id.startswith("ntf_") and not n._state.adding for n in notes)
+    stored = {n.pk: n for n in Notification.objects.filter(pk__in=[n.pk for n in notes])}
+    for note in notes:
+        assert (stored[note.pk].body, stored[note.pk].public_id, stored[note.pk].created_at) == (
+            note.body, note.public_id, note.created_at)
+
+
+def test_insert_instances_refuses_a_saved_instance_or_mixed_models(cast):
+    from covey.core.models import Notification
+
+    saved = Notification.objects.create(recipient=cast.a_rep, kind="test", title="Saved")
+    with pytest.raises(ValueError):
+        insert_instances([saved])
+    with pytest.raises(ValueError):
+        insert_instances([Notification(recipient=cast.a_rep, kind="t", title="x"), AuditEvent(action="create")])
+
+
+def test_insert_together_writes_the_parent_and_rows_pointing_at_it(world):
+    from covey.core import audit
+    from covey.registrations.models import Registration
+
+    reg = _registration(world.partner_a)
+    through = Registration.products.through
+    links = [through(registration=reg, product=world.product)]
+    event = audit.event(actor=world.a_rep, action="create", obj=reg, changes={"status": [None, "submitted"]})
+    insert_together([reg], links, [event], [])
+    assert reg.pk and links[0].pk and event.pk
+    assert list(Registration.objects.get(pk=reg.pk).products.all()) == [world.product]
+    assert links[0].registration_id == reg.pk
+
+
+def test_a_refused_parent_writes_nothing_and_leaves_the_outer_transaction_usable(world):
+    from covey.core import audit
+    from covey.registrations.models import Registration
+
+    first = _registration(world.partner_a)
+    insert_together([first])
+    events_before = AuditEvent.objects.count()
+    with transaction.atomic():
+        second = _registration(world.partner_b)  # the same claimed domain: the claim index refuses it
+        event = audit.event(actor=world.b_rep, action="create", obj=second)
+        with pytest.raises(IntegrityError):
+            insert_together([second], [event])
+        assert Registration.objects.count() == 1  # the outer transaction still answers
+    assert AuditEvent.objects.count() == events_before and second.pk is None and event.pk is None
+
+
+def test_insert_together_takes_exactly_one_parent(world):
+    with pytest.raises(ValueError):
+        insert_together([])

@@ -8,8 +8,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from covey.core.models import Notification
-from covey.core.notify import notify
+from covey.core import notify as notify_module
+from covey.core.models import EmailStatus, Notification
+from covey.core.notify import MAX_EMAIL_ATTEMPTS, RECIPIENT_INACTIVE, deliver_pending_emails, notify
 from covey.core.schedule import periodic, run_jobs
 
 
@@ -28,6 +29,68 @@ def test_nothing_is_mailed_when_the_transaction_rolls_back(cast, django_capture_
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notify([cast.a_rep], kind="test", title="Never sent")
     assert len(callbacks) == 1  # queued for commit, not sent inline
+    assert mail.outbox == []
+
+
+def _pending(user, title="Registration to review"):
+    return Notification.objects.create(recipient=user, kind="test", title=title, body="Please look.",
+                                       url="/registrations/", email_status=EmailStatus.PENDING)
+
+
+def test_the_outbox_sends_a_pending_email_once_and_marks_it_sent(cast):
+    note = _pending(cast.a_rep)
+    moment = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert deliver_pending_emails(now=moment) == 1
+    assert deliver_pending_emails(now=moment) == 0  # nothing twice
+    note.refresh_from_db()
+    assert note.email_status == EmailStatus.SENT and note.emailed_at == moment and note.email_attempts == 1
+    assert [m.subject for m in mail.outbox] == ["Registration to review"]
+    assert "Please look." in mail.outbox[0].body and "/registrations/" in mail.outbox[0].body
+
+
+def test_a_failed_send_is_retried_later_and_given_up_after_the_last_attempt(cast, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("SMTP server down")
+
+    monkeypatch.setattr(notify_module, "send_mail", down)
+    note = _pending(cast.a_rep)
+    moment = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert deliver_pending_emails(now=moment) == 0
+    note.refresh_from_db()
+    assert note.email_status == EmailStatus.PENDING and note.email_attempts == 1
+    assert "SMTP server down" in note.email_error
+    assert deliver_pending_emails(now=moment) == 0  # not due again before its retry time
+    note.refresh_from_db()
+    assert note.email_attempts == 1
+    for _ in range(MAX_EMAIL_ATTEMPTS - 1):
+        deliver_pending_emails(now=note.email_next_attempt_at)
+        note.refresh_from_db()
+    assert note.email_status == EmailStatus.FAILED and note.email_attempts == MAX_EMAIL_ATTEMPTS
+    assert mail.outbox == []
+
+
+def test_no_email_goes_to_a_deactivated_user(cast):
+    note = _pending(cast.a_rep)
+    cast.a_rep.is_active = False
+    cast.a_rep.save(update_fields=["is_active"])
+    deliver_pending_emails()
+    note.refresh_from_db()
+    assert note.email_status == EmailStatus.FAILED and note.email_error == RECIPIENT_INACTIVE
+    assert mail.outbox == []
+
+
+def test_the_periodic_sweep_sends_pending_emails_too(cast):
+    for i in range(3):
+        _pending(cast.a_rep, title=f"Note {i}")
+    moment = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert run_jobs(moment, only="core.deliver_emails") == {"core.deliver_emails": 3}
+    assert len(mail.outbox) == 3
+
+
+def test_a_notification_without_email_is_never_mailed(cast, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([cast.a_rep], kind="test", title="Only in the app", email=False)
+    deliver_pending_emails()
     assert mail.outbox == []
 
 

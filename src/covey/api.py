@@ -37,6 +37,7 @@ from covey.core.api import ApiError
 from covey.core.api import router as core_router
 from covey.core.models import ApiToken
 from covey.core.money import MoneyError
+from covey.core.sql import prepared_cursor
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
 from covey.joint.api import router as joint_router
@@ -95,25 +96,34 @@ def _from_row(model, values: list):
     return model.from_db(connection.alias, _columns(model), converted)
 
 
+def _token_parts() -> list[tuple[str, type]]:
+    """(alias, model) of what the token query loads besides the token: its user, the membership,
+    the partner and the partner's owner (who hears about what the partner submits)."""
+    from covey.core.models import User
+    from covey.partners.models import Membership, Partner
+
+    return [("u", User), ("m", Membership), ("p", Partner), ("o", User)]
+
+
 @lru_cache(maxsize=1)
 def _token_sql() -> str:
-    """The token, its user and (for partner users) the membership and partner, in one statement.
+    """The token with everything ``_token_parts`` names, in one statement.
 
-    Every API call starts here, so this is plain SQL: building the three ORM queries it replaces
-    cost more CPU than the database spent answering them (measured by ``covey bench registrations``).
+    Every API call starts here, so this is plain SQL: building the ORM queries it replaces cost
+    more CPU than the database spent answering them (measured by ``covey bench registrations``).
     """
     from covey.core.models import User
     from covey.partners.models import Membership, Partner
 
     q = connection.ops.quote_name
-    parts = [("u", User), ("m", Membership), ("p", Partner)]
-    select = ", ".join(f"{alias}.{q(col)}" for alias, model in parts for col in _columns(model))
+    select = ", ".join(f"{alias}.{q(col)}" for alias, model in _token_parts() for col in _columns(model))
     return (
         f"SELECT t.{q('id')}, t.{q('last_used_at')}, {select}"
         f" FROM {q(ApiToken._meta.db_table)} t"
         f" JOIN {q(User._meta.db_table)} u ON u.{q('id')} = t.{q('user_id')}"
         f" LEFT JOIN {q(Membership._meta.db_table)} m ON m.{q('user_id')} = u.{q('id')}"
         f" LEFT JOIN {q(Partner._meta.db_table)} p ON p.{q('id')} = m.{q('partner_id')}"
+        f" LEFT JOIN {q(User._meta.db_table)} o ON o.{q('id')} = p.{q('owner_id')}"
         f" WHERE t.{q('key_hash')} = %s AND t.{q('revoked_at')} IS NULL"
     )
 
@@ -121,15 +131,16 @@ def _token_sql() -> str:
 def user_for_token(key: str):
     """The active user a token key belongs to, or None. Touches ``last_used_at`` at most once a minute.
 
-    The user comes with its membership (and partner) already loaded, as ``user.membership`` would
-    load them, so the request needs no second query to know whose data it may see.
+    The user comes with its membership, partner and the partner's owner already loaded, as
+    ``user.membership`` would load them, so the request needs no second query to know whose data
+    it may see or whom to tell.
     """
     from covey.core.models import User
     from covey.partners.models import Membership, Partner
 
     if not key.startswith(f"{ApiToken.PREFIX}_") or len(key) > TOKEN_MAX_LENGTH:
         return None
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_token_sql(), [ApiToken.hash_key(key)])
         row = cursor.fetchone()
     if row is None:
@@ -137,11 +148,11 @@ def user_for_token(key: str):
     token_id, values = row[0], list(row[2:])
     last_used_at = _from_row_value(ApiToken, "last_used_at", row[1])
     per_model = []
-    for model in (User, Membership, Partner):
+    for _alias, model in _token_parts():
         width = len(_columns(model))
         per_model.append(values[:width])
         values = values[width:]
-    user_values, membership_values, partner_values = per_model
+    user_values, membership_values, partner_values, owner_values = per_model
     user = _from_row(User, user_values)
     if not user.is_active:
         return None
@@ -150,6 +161,7 @@ def user_for_token(key: str):
         if membership_values[0] is not None:
             membership = _from_row(Membership, membership_values)
             membership.partner = _from_row(Partner, partner_values)
+            membership.partner.owner = _from_row(User, owner_values) if owner_values[0] is not None else None
             membership.user = user
         user.__dict__["membership"] = membership  # fills the cached_property
     now = timezone.now()

@@ -48,13 +48,18 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(0, help="Worker processes (default: WEB_CONCURRENCY or cores + 1, at most 4)."),
+    workers: int = typer.Option(0, help="Worker processes (default: WEB_CONCURRENCY or one per core, at most 4)."),
     migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Apply migrations before serving."),
     background_worker: bool = typer.Option(
         True, "--worker/--no-worker", help="Also run the background worker (task queue and periodic jobs).",
     ),
+    access_log: bool = typer.Option(
+        False, "--access-log/--no-access-log", envvar="ACCESS_LOG",
+        help="Log every request (off by default: the reverse proxy in front usually logs them, and a "
+             "log line costs about as much CPU as a light request).",
+    ),
 ) -> None:
-    """Serve the web app and API with gunicorn (a production server)."""
+    """Serve the web app and API with Granian (a production server)."""
     setup_django()
     from django.conf import settings
     from django.core.management import call_command
@@ -66,7 +71,7 @@ def serve(
     from covey.server import serve as run
 
     console.print(f"Covey is serving on [bold]http://{host}:{port}[/bold]  (Ctrl+C stops it)")
-    run(host=host, port=port, workers=workers or None, background_worker=background_worker)
+    run(host=host, port=port, workers=workers or None, background_worker=background_worker, access_log=access_log)
 
 
 @app.command()

@@ -46,10 +46,9 @@ def registrations(
     ),
     # Two workers, one per core: the request is CPU-bound Python (one GIL per process) and each
     # worker's 4 threads (covey serve's setting) already overlap the database waits, so two is the
-    # fewest that can use both cores. One worker caps the server at one core (~100/s at ~10 ms of
-    # CPU a request) but leaves PostgreSQL and the clients a core; on a busy machine the two were
-    # within noise of each other (see the issue 3 report), three were slower.
-    workers: int = typer.Option(2, min=1, max=16, help="gunicorn worker processes (4 threads each; default: one per core of this 2-core target)."),
+    # fewest that can use both cores. One worker caps the server at one core but leaves
+    # PostgreSQL and the clients a core; three were slower.
+    workers: int = typer.Option(2, min=1, max=16, help="Server worker processes (4 threads each; default: one per core of this 2-core target)."),
     peer: bool = typer.Option(True, "--peer/--no-peer", help="Also measure the psycopg-direct ceiling."),
     profile: int = typer.Option(
         0, min=0, help="Instead of serving: send this many requests straight into the app in this process and "
@@ -101,7 +100,7 @@ def _print_table(r: dict) -> None:
         return "[green]✓[/green]" if r["targets_met"].get(name) else "[red]✗[/red]"
 
     table = Table(title=f"covey bench registrations — {r['size']} registrations, {r['clients']} clients, "
-                        f"{r['workers']}×{r['threads']} gunicorn")
+                        f"{r['workers']}×{r['threads']} Granian")
     table.add_column("Figure")
     table.add_column("Covey (HTTP)", justify="right")
     table.add_column("psycopg direct", justify="right")

@@ -39,8 +39,8 @@ async def _client(number: int, base_url: str, token: str, bodies: list[bytes], p
         try:
             await _warm_up(session, path, bodies)
             await barrier.wait()  # everyone is warm
-            # Touch the connection again just before the start: gunicorn closes keep-alive
-            # connections idle for more than 2 s, which waiting for slower clients could exceed.
+            # Touch the connection again just before the start: a server may close keep-alive
+            # connections left idle while the slower clients warm up.
             async with session.get("/api/me") as response:
                 await response.read()
         except BaseException:

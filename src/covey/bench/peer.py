@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from covey.bench import stats
 from covey.core.ids import new_public_id
 from covey.core.normalise import normalise_company, normalise_domain
 from covey.core.periods import add_business_days
@@ -130,6 +131,7 @@ class PeerResult:
     outcomes: list[PeerOutcome]
     seconds: float
     cpu_seconds: float  # this process's CPU (the peer's Python side) while it ran
+    database_cpu_seconds: float | None  # PostgreSQL's processes' CPU meanwhile (None: not on this machine)
 
 
 def run_peer(conninfo: str, sql: PeerSql, queues: list[list[dict]], *, partner_ids: list[int], user_ids: list[int],
@@ -159,13 +161,15 @@ def run_peer(conninfo: str, sql: PeerSql, queues: list[list[dict]], *, partner_i
     for thread in threads:
         thread.start()
     start.wait()
-    began, cpu = time.perf_counter(), time.process_time()
+    began, cpu, database = time.perf_counter(), time.process_time(), stats.process_cpu_ticks("postgres")
     for thread in threads:
         thread.join()
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    database_cpu = stats.cpu_seconds_between(database, stats.process_cpu_ticks("postgres"))
     for conn in connections:
         conn.close()
-    return PeerResult(outcomes=[o for out in results for o in out], seconds=seconds, cpu_seconds=cpu)
+    return PeerResult(outcomes=[o for out in results for o in out], seconds=seconds, cpu_seconds=cpu,
+                      database_cpu_seconds=database_cpu)
 
 
 def warm() -> None:

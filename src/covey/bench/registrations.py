@@ -9,6 +9,7 @@ the bench database; the server is a separate process with the same ``DATABASE_UR
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from covey.bench import database, stats
 from covey.bench.plan import EXPECTED, Plan, build_plan
+from covey.server import THREADS
 
 EXPECTED_STATUSES = frozenset({"submitted", "conflict", "rejected"})  # a 201 with any of these is fine
 TARGETS = {"throughput_per_s": 300.0, "p99_ms": 100.0, "ratio": 0.3}
@@ -63,6 +65,10 @@ def _owner_figures(contested: list[str]) -> dict:
     }
 
 
+def _per_request_ms(seconds: float | None, outcomes: list) -> float | None:
+    return round(seconds * 1000 / len(outcomes), 2) if seconds and outcomes else None
+
+
 def run(options: Options, *, progress=print, out=print) -> dict | None:
     """Run the workload and return its figures (the JSON line's content); None after ``--profile``."""
     from django.db import connection
@@ -85,15 +91,22 @@ def run(options: Options, *, progress=print, out=print) -> dict | None:
         return None
     connection.close()  # the bench process holds no connection while the server works
 
-    progress(f"Starting covey serve (gunicorn, {options.workers} workers × 4 threads); "
+    progress(f"Starting covey serve (Granian, {options.workers} workers × {THREADS} threads); "
              f"sending {plan.size} registrations from {plan.clients} clients…")
-    cpu: dict[str, float | None] = {}
+    cpu: dict[str, tuple] = {}
     load_average = os.getloadavg()[0]
     with running_server(database_url=options.database_url, var_dir=options.var_dir.resolve(),
                         workers=options.workers) as server:
-        load = drive(server.url, loaded.tokens, queues, clock=lambda event: cpu.__setitem__(event, server.cpu_seconds()))
+        load = drive(server.url, loaded.tokens, queues, clock=lambda event: cpu.__setitem__(
+            event, (server.cpu_seconds(), time.process_time(), stats.machine_cpu_seconds(),
+                    stats.process_cpu_ticks("postgres"))))
     load_average = max(load_average, os.getloadavg()[0])
-    server_cpu = (cpu["end"] - cpu["start"]) if cpu.get("start") is not None and cpu.get("end") is not None else None
+    server_cpu, client_cpu, machine_cpu = (
+        (end - start) if start is not None and end is not None else None
+        for start, end in zip(cpu["start"][:3], cpu["end"][:3], strict=True)
+    )
+    # PostgreSQL's own processes, when it runs on this machine (its connections stay open all run).
+    database_cpu = stats.cpu_seconds_between(cpu["start"][3], cpu["end"][3])
 
     http = Counter(str(o.http_status) if o.http_status else "no answer" for o in load.outcomes)
     outcomes = Counter(o.status for o in load.outcomes if o.http_status == 201 and o.status in EXPECTED_STATUSES)
@@ -113,7 +126,7 @@ def run(options: Options, *, progress=print, out=print) -> dict | None:
         "seed": plan.seed,
         "conflict_share": plan.conflict_share,
         "workers": options.workers,
-        "threads": 4,
+        "threads": THREADS,
         "seconds": round(load.seconds, 3),
         "throughput_per_s": stats.per_second(len(load.outcomes), load.seconds),
         **stats.latency_summary([o.seconds for o in load.outcomes]),
@@ -128,7 +141,12 @@ def run(options: Options, *, progress=print, out=print) -> dict | None:
         **figures,
         # How much CPU the server spent per registration: with two cores shared by the server,
         # PostgreSQL and the clients, this (not the wall clock) bounds the throughput.
-        "server_cpu_ms_per_request": round(server_cpu * 1000 / len(load.outcomes), 2) if server_cpu else None,
+        "server_cpu_ms_per_request": _per_request_ms(server_cpu, load.outcomes),
+        # The load generator (this process), PostgreSQL's processes (when local) and everything on
+        # the machine (the server, PostgreSQL, the clients and anything else running).
+        "client_cpu_ms_per_request": _per_request_ms(client_cpu, load.outcomes),
+        "database_cpu_ms_per_request": _per_request_ms(database_cpu, load.outcomes),
+        "machine_cpu_ms_per_request": _per_request_ms(machine_cpu, load.outcomes),
         # Other work on the machine skews every timing; this says how busy it was (1-minute load).
         "load_average": round(load_average, 2),
     }
@@ -155,6 +173,7 @@ def run(options: Options, *, progress=print, out=print) -> dict | None:
             "peer_p50_ms": peer_latency["p50_ms"],
             "peer_p99_ms": peer_latency["p99_ms"],
             "peer_cpu_ms_per_request": round(peer_run.cpu_seconds * 1000 / max(len(peer_run.outcomes), 1), 2),
+            "peer_database_cpu_ms_per_request": _per_request_ms(peer_run.database_cpu_seconds, peer_run.outcomes),
             "peer_outcomes": dict(Counter(o.status for o in peer_run.outcomes if not o.error)),
             "peer_errors": len(peer_errors),
             "peer_max_owners_per_account": peer_figures["max_owners_per_account"],

@@ -1,4 +1,4 @@
-"""Start and stop the production server (``covey serve``: gunicorn) for a benchmark run."""
+"""Start and stop the production server (``covey serve``: Granian) for a benchmark run."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from covey.bench.database import BenchError
 
-READY_TIMEOUT = 90.0  # collectstatic on a cold var dir plus gunicorn boot
+READY_TIMEOUT = 90.0  # collectstatic on a cold var dir plus the server's boot
 
 
 def free_port() -> int:
@@ -63,7 +63,7 @@ class Server:
         self.url, self.pid = url, pid
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU of gunicorn's master and workers so far (None without Linux's /proc)."""
+        """User + system CPU of the server's main process and workers so far (None without Linux's /proc)."""
         tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         total, found = 0, False
         for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -89,7 +89,7 @@ def running_server(*, database_url: str, var_dir: Path, workers: int):
         "--workers", str(workers), "--no-worker", "--no-migrate",
     ]
     with open(log_path, "wb") as log:
-        # Its own process group, so stopping it also stops gunicorn's workers.
+        # Its own process group, so stopping it also stops the server's workers.
         process = subprocess.Popen(
             command, env=server_env(database_url=database_url, var_dir=var_dir), stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,

@@ -39,3 +39,42 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
 
 def per_second(count: int, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else 0.0
+
+
+def machine_cpu_seconds() -> float | None:
+    """CPU seconds every core of this machine has spent busy since boot (Linux's /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    import os
+
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_ticks(name: str) -> dict[int, int]:
+    """pid → user + system clock ticks of every process whose command name is ``name`` (Linux)."""
+    from pathlib import Path
+
+    found: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        command, _, rest = text.partition(" (")[2].rpartition(") ")
+        if command == name:
+            fields = rest.split()
+            found[int(stat.parent.name)] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def cpu_seconds_between(before: dict[int, int], after: dict[int, int]) -> float | None:
+    """CPU seconds spent between two ``process_cpu_ticks`` snapshots (new processes count whole)."""
+    if not after:
+        return None
+    import os
+
+    return sum(ticks - before.get(pid, 0) for pid, ticks in after.items()) / os.sysconf("SC_CLK_TCK")

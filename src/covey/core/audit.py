@@ -47,7 +47,8 @@ def object_type(obj: models.Model) -> str:
     return f"{obj._meta.app_label}.{obj._meta.model_name}"
 
 
-def _event(*, actor, action: str, obj: models.Model, changes: dict | None, source: str) -> AuditEvent:
+def event(*, actor, action: str, obj: models.Model, changes: dict | None = None, source: str = "web") -> AuditEvent:
+    """An unsaved audit record (for ``core.bulk.insert_together``); ``record`` also writes it."""
     return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=(actor.email if actor is not None and actor.pk else "system"),
@@ -61,9 +62,11 @@ def _event(*, actor, action: str, obj: models.Model, changes: dict | None, sourc
 
 
 def record(*, actor, action: str, obj: models.Model, changes: dict | None = None, source: str = "web") -> AuditEvent:
-    event = _event(actor=actor, action=action, obj=obj, changes=changes, source=source)
-    event.save()
-    return event
+    from covey.core.bulk import insert_instances
+
+    made = event(actor=actor, action=action, obj=obj, changes=changes, source=source)
+    insert_instances([made])  # append-only: a plain insert, never an update
+    return made
 
 
 def record_many(*, actor, action: str, objs: Iterable[models.Model], source: str, changes_for=None) -> int:

@@ -18,6 +18,15 @@ Everything happens inside one transaction: if any row is refused, none is writte
 passes the primary key, the table's id sequence is moved past the largest id afterwards, so later
 ORM inserts do not collide with the ids given.
 
+For the other end of the scale, ``insert_instances(objs)`` writes a few new model instances (one
+request's registration, its audit record, a notification) with one plain ``INSERT … RETURNING``:
+it applies what ``save()`` would (defaults were set by the constructor; ``pre_save`` fills public
+ids and ``auto_now`` stamps) but skips the ORM's statement compiler, which on a hot path cost more
+CPU than the database spent on the row. ``insert_together(parent_group, *child_groups)`` writes a
+new row and the rows that come with it (its links, its audit record, its notifications) all or
+nothing — on PostgreSQL as one statement, so one round trip and, outside a transaction, no
+BEGIN/COMMIT either.
+
 Also here: ``next_id`` (where explicit ids may start), ``prepare_rows`` (do the value adaptation
 in another process) and ``indexes_deferred`` (build plain indexes, and PostgreSQL's foreign keys,
 once after a very large load instead of row by row).
@@ -26,15 +35,23 @@ once after a very large load instead of row by row).
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from uuid import UUID
 
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
 from django.db.models.fields import NOT_PROVIDED
 
-__all__ = ["bulk_insert", "columns_for", "indexes_deferred", "next_id", "prepare_rows"]
+from covey.core.sql import prepared_cursor
+
+__all__ = [
+    "bulk_insert", "columns_for", "indexes_deferred", "insert_instances", "insert_together", "next_id", "prepare_rows",
+]
 
 # Field types whose Python values both drivers take as they are; anything else goes through
 # the field's own ``get_db_prep_save`` (datetimes on SQLite, JSON, decimals, UUIDs...).
@@ -200,6 +217,161 @@ def bulk_insert(
                 for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
                     cursor.execute(statement)
     return count
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_plan(model: type[models.Model], alias: str, vendor: str) -> tuple[str, str, list, list]:
+    """(INSERT … VALUES prefix, one row's placeholders + RETURNING suffix, fields, adapters) for every
+    concrete column but an auto primary key. ``vendor`` is part of the key: tests switch databases."""
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
+    prefix = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return prefix, row, fields, [_adapter(f, connection) for f in fields]
+
+
+def _row_values(obj: models.Model, fields: list, adapters: list) -> list:
+    values = []
+    for field, adapt in zip(fields, adapters, strict=True):
+        value = field.pre_save(obj, True)
+        values.append(value if adapt is None or value is None else adapt(value))
+    return values
+
+
+def _check_new(objs: list[models.Model], fields: list) -> type[models.Model]:
+    model = type(objs[0])
+    for obj in objs:
+        if type(obj) is not model or (obj.pk is not None and model._meta.pk not in fields):
+            raise ValueError("insert_instances takes new instances of one model")
+    return model
+
+
+def _saved(objs: list[models.Model], keys: list, using: str) -> None:
+    pk = objs[0]._meta.pk
+    for obj, key in zip(objs, keys or [None] * len(objs), strict=True):
+        if key is not None:
+            setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def insert_instances(objs: list[models.Model], *, using: str = "default") -> None:
+    """Insert new, unsaved instances of one model in one statement and set their primary keys.
+
+    What ``Model.save()`` does for a new row, minus signals and the ORM's SQL compiler: every
+    field's ``pre_save(add=True)`` runs (public ids, ``auto_now_add``), values are adapted as the
+    ORM would, and database errors arrive as ``django.db`` exceptions (a unique index refusing the
+    row is an ``IntegrityError``). Call it inside the caller's transaction as usual.
+    """
+    if not objs:
+        return
+    connection = connections[using]
+    prefix, row, fields, adapters = _insert_plan(type(objs[0]), using, connection.vendor)
+    model = _check_new(objs, fields)
+    params = [value for obj in objs for value in _row_values(obj, fields, adapters)]
+    pk = model._meta.pk
+    returning = f" RETURNING {connection.ops.quote_name(pk.column)}" if pk not in fields else ""
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + ", ".join([row] * len(objs)) + returning, params)
+        keys = [r[0] for r in cursor.fetchall()] if returning else []
+    _saved(objs, keys, using)
+
+
+def _links_to(obj: models.Model, parent: models.Model) -> list:
+    """The foreign keys of ``obj`` whose cached target is ``parent`` itself (still unsaved)."""
+    return [
+        f for f in obj._meta.concrete_fields
+        if f.is_relation and f.many_to_one and f.is_cached(obj) and f.get_cached_value(obj) is parent
+    ]
+
+
+def insert_together(parents: list[models.Model], *groups: list[models.Model], using: str = "default") -> None:
+    """Insert one new row (``parents``, a list of one) and groups of new rows that come with it, all
+    or nothing, and set every primary key.
+
+    A row in a group points at the parent by having the unsaved parent instance assigned to a foreign
+    key (``through(registration=registration, product=p)``); it gets the parent's new key.
+
+    On PostgreSQL this is one prepared statement: the parent's INSERT … RETURNING and each group's
+    INSERT as data-modifying CTEs, the groups reading the new key with ``(SELECT id FROM g0)``. Each
+    group's rows travel as one JSON parameter (``jsonb_populate_recordset`` turns them into rows of
+    the table's own type), so the statement's text and plan are the same whatever the number of rows
+    and values, and the driver has a handful of parameters to bind instead of hundreds. A statement
+    is atomic by itself, so outside a transaction this costs one round trip (no BEGIN/COMMIT); inside
+    one, it runs in a savepoint so a refused row (``IntegrityError``) leaves the caller's transaction
+    usable, as ``transaction.atomic`` would. Elsewhere (SQLite, in-process, where round trips are
+    cheap) it is one ``insert_instances`` per group inside ``transaction.atomic``.
+    """
+    if len(parents) != 1:
+        raise ValueError("insert_together takes exactly one parent row")
+    groups = tuple(g for g in groups if g)
+    parent = parents[0]
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=using):
+            insert_instances(parents, using=using)
+            for group in groups:
+                for obj in group:
+                    for field in _links_to(obj, parent):
+                        setattr(obj, field.attname, parent.pk)
+                insert_instances(group, using=using)
+        return
+    shape = []
+    for number, objs in enumerate((parents, *groups)):
+        _check_new(objs, _insert_plan(type(objs[0]), using, connection.vendor)[2])
+        links = frozenset(f.attname for f in _links_to(objs[0], parent)) if number else frozenset()
+        if any(frozenset(f.attname for f in _links_to(obj, parent)) != links for obj in objs):
+            raise ValueError("every row of a group must point at the parent the same way")
+        shape.append((type(objs[0]), links))
+    sql, group_fields = _together_sql(tuple(shape), using)
+    params = [
+        json.dumps([{f.column: f.pre_save(obj, True) for f in fields} for obj in objs], default=_json_default)
+        for objs, fields in zip((parents, *groups), group_fields, strict=True)
+    ]
+    savepoint = transaction.atomic(using=using) if connection.in_atomic_block else contextlib.nullcontext()
+    with savepoint, prepared_cursor(using) as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    keys: dict[int, list] = {}
+    for number, key in returned:
+        keys.setdefault(number, []).append(key)
+    for number, objs in enumerate((parents, *groups)):
+        if number:
+            for obj in objs:
+                for field in _links_to(obj, parent):
+                    setattr(obj, field.attname, parent.pk)
+        _saved(objs, keys.get(number, []), using)
+
+
+@functools.lru_cache(maxsize=64)
+def _together_sql(shape: tuple[tuple[type[models.Model], frozenset[str]], ...], alias: str) -> tuple[str, list]:
+    """The statement for groups of these models (with these links to the parent), and per group the
+    fields whose values its JSON rows carry."""
+    qn = connections[alias].ops.quote_name
+    parent_key = f"(SELECT {qn(shape[0][0]._meta.pk.column)} FROM g0)"
+    ctes, selects, group_fields = [], [], []
+    for number, (model, links) in enumerate(shape):
+        fields = _insert_plan(model, alias, "postgresql")[2]
+        table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+        columns = ", ".join(qn(f.column) for f in fields)
+        values = ", ".join(parent_key if f.attname in links else f"r.{qn(f.column)}" for f in fields)
+        ctes.append(
+            f"g{number} AS (INSERT INTO {table} ({columns}) SELECT {values} "
+            f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) r RETURNING {pk})"
+        )
+        selects.append(f"SELECT {number}, {pk} FROM g{number}")
+        group_fields.append([f for f in fields if f.attname not in links])
+    return "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(selects), group_fields
+
+
+def _json_default(value):
+    """What ``json.dumps`` cannot write itself, in the text form PostgreSQL reads back exactly."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()  # microseconds and the UTC offset included
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be written by insert_together")
 
 
 def next_id(model: type[models.Model], *, using: str = "default") -> int:

@@ -48,6 +48,13 @@ class PublicIdField(models.CharField):
         return value
 
 
+def assign_public_id(obj: models.Model) -> str:
+    """Give an unsaved instance its public id now (as saving would), for rows written alongside it
+    that must name it (its audit record, a link in a notification)."""
+    field = next(f for f in obj._meta.concrete_fields if isinstance(f, PublicIdField))
+    return field.pre_save(obj, True)
+
+
 def new_public_ids(prefix: str, count: int) -> list[str]:
     """``count`` fresh ids at once, for bulk inserts (one ``secrets`` call instead of twelve per id).
 

@@ -27,3 +27,14 @@ def purge_task_results(now: datetime) -> int:
         status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=now - TASK_RESULTS_KEPT,
     ).delete()
     return deleted
+
+
+@periodic("core.deliver_emails")
+def deliver_emails(now: datetime) -> int:
+    """Pending notification e-mails (``covey worker`` also sends them every few seconds)."""
+    from covey.core.notify import DELIVERY_BATCH, deliver_pending_emails
+
+    total = 0
+    while (sent := deliver_pending_emails(now=now)) == DELIVERY_BATCH:
+        total += sent
+    return total + sent

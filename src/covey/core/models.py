@@ -219,10 +219,19 @@ class IdempotencyKey(models.Model):
         return f"{self.key} ({self.user_id})"
 
 
+class EmailStatus(models.TextChoices):
+    NONE = "", "Not e-mailed"
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
 class Notification(models.Model):
     """Something a person should look at: shown in the in-app inbox and, usually, e-mailed too.
 
-    Written by ``covey.core.notify.notify``; features never create these directly.
+    Written by ``covey.core.notify.notify``; features never create these directly. The row is also
+    the e-mail's outbox entry (``email_status``): the worker sends pending ones and retries failures,
+    so a notification and its e-mail are one insert that commits or rolls back with the change.
     """
 
     public_id = PublicIdField(prefix="ntf")
@@ -233,10 +242,20 @@ class Notification(models.Model):
     url = models.CharField(max_length=500, blank=True)  # where "open" leads, a path inside Covey
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.NONE, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)  # a retry waits until then
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=300, blank=True)  # the last failure, for the operator
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"]),
+            # The outbox: only pending rows are indexed, so the index stays tiny.
+            models.Index(fields=["email_next_attempt_at"], name="notification_email_pending",
+                         condition=models.Q(email_status="pending")),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -1,19 +1,13 @@
-"""Background tasks of the core: e-mail delivery and the periodic jobs sweep (django-tasks)."""
+"""Background tasks of the core: the periodic jobs sweep (django-tasks). E-mails are not tasks: the
+notification rows are their outbox (``covey.core.notify``)."""
 
 from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django_tasks import task
 
 log = logging.getLogger(__name__)
-
-
-@task()
-def send_email(*, to: str, subject: str, body: str) -> None:
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
 
 
 @task()

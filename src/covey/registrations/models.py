@@ -39,7 +39,7 @@ class RegistrationProgram(models.Model):
     """The deal registration program's rules. Always row id 1; read with ``current()``."""
 
     # How long a process trusts its cached copy. Edits in this process clear it at once; other
-    # processes (gunicorn workers) pick an edit up within this many seconds.
+    # processes (server workers) pick an edit up within this many seconds.
     CACHE_SECONDS = 5.0
 
     minimums = models.JSONField(
