@@ -51,6 +51,7 @@ Every rule is symmetric, so swapping the lists swaps the columns and nothing els
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,13 +77,25 @@ MATCH_SCHEMA = {"our_id": pl.String, "their_id": pl.String, "kind": pl.String, "
 ID_REQUIRED = "An account frame needs an 'id' column."
 
 
+# Words that tell companies apart poorly: legal-form remnants normalise_company leaves (the word
+# before a stripped suffix: "Pty" Ltd, "Kabushiki Kaisha", "GmbH and" Co KG) and group words.
+# Stage 3 compares names without them; stage 2 keeps deal registration's key as it is.
+NOISE_WORDS = frozenset({
+    "and", "the", "of", "group", "groupe", "gruppe", "holding", "holdings", "international", "intl",
+    "global", "worldwide", "company", "co", "corp", "corporation", "inc", "incorporated", "ltd", "limited",
+    "llc", "llp", "lp", "plc", "gmbh", "mbh", "ag", "kg", "se", "sa", "sas", "sarl", "spa", "srl", "sl",
+    "bv", "nv", "ab", "as", "asa", "oy", "oyj", "aps", "kk", "kabushiki", "kaisha", "pty", "proprietary",
+    "pte", "ltda", "bhd", "sdn", "cv", "de", "und", "et", "y",
+})
+
+
 @dataclass(frozen=True)
 class MatchOptions:
-    fuzzy_threshold: float = 90.0
-    short_name_length: int = 8
-    short_name_threshold: float = 95.0
+    fuzzy_threshold: float = 90.0  # with weak support (the country)
+    strong_fuzzy_threshold: float = 85.0  # with strong support (the city or the phone)
+    short_name_length: int = 8  # shorter names: one letter is a bigger change…
+    short_name_penalty: float = 5.0  # …so their thresholds are this much higher
     max_domain_accounts: int = 25
-    max_name_accounts: int = 3
     max_block_pairs: int = 400
     min_name_length: int = 2
     never_alone_domains: frozenset[str] = NEVER_ALONE
@@ -129,30 +142,32 @@ def match_accounts(ours: Any, theirs: Any, *, options: MatchOptions | None = Non
     options = options or MatchOptions()
     clock = _Clock()
     ours, theirs = accounts_frame(ours), accounts_frame(theirs)
-    rows_o, rows_t = _prepare(ours, theirs)
+    rows_o, rows_t, pieces_o, pieces_t = _prepare(ours, theirs)
     clock.lap("normalise")
 
-    domains_o, domains_t, shared = _domains(rows_o, rows_t, options)
-    has_domain_o = domains_o["acct"].unique()
-    has_domain_t = domains_t["acct"].unique()
+    domains_o, domains_t, crowded = _usable_domains(pieces_o, pieces_t, options)
     by_domain = domains_o.join(domains_t, on="domain", suffix="_t").select(
         acct_o="acct", acct_t="acct_t"
     ).unique()
+    rows_o = rows_o.with_columns(
+        has_domain=pl.col("acct").is_in(domains_o["acct"].implode()),
+        taken=pl.col("acct").is_in(by_domain["acct_o"].implode()),
+    )
+    rows_t = rows_t.with_columns(
+        has_domain=pl.col("acct").is_in(domains_t["acct"].implode()),
+        taken=pl.col("acct").is_in(by_domain["acct_t"].implode()),
+    )
     clock.lap("domain")
 
-    rows_o = rows_o.with_columns(has_domain=pl.col("acct").is_in(has_domain_o.implode()))
-    rows_t = rows_t.with_columns(has_domain=pl.col("acct").is_in(has_domain_t.implode()))
     exact_pairs = _exact_name_pairs(rows_o, rows_t, options)
     by_name = exact_pairs.filter(_accepted(options, allow_unique=True)).select(acct_o="acct", acct_t="acct_t").unique()
     by_name = by_name.join(by_domain, on=["acct_o", "acct_t"], how="anti")
     clock.lap("name_exact")
 
-    matched_o = pl.concat([by_domain["acct_o"], by_name["acct_o"]]).unique()
-    matched_t = pl.concat([by_domain["acct_t"], by_name["acct_t"]]).unique()
+    matched_o = pl.concat([by_domain["acct_o"], by_name["acct_o"]]).implode()
+    matched_t = pl.concat([by_domain["acct_t"], by_name["acct_t"]]).implode()
     fuzzy, candidates = _fuzzy(
-        rows_o.filter(~pl.col("acct").is_in(matched_o.implode())),
-        rows_t.filter(~pl.col("acct").is_in(matched_t.implode())),
-        options,
+        rows_o.filter(~pl.col("acct").is_in(matched_o)), rows_t.filter(~pl.col("acct").is_in(matched_t)), options,
     )
     clock.lap("name_fuzzy")
 
@@ -180,7 +195,7 @@ def match_accounts(ours: Any, theirs: Any, *, options: MatchOptions | None = Non
         "domain_pairs": by_domain.height,
         "exact_name_pairs": exact_pairs.height,
         "fuzzy_candidate_pairs": candidates,
-        "shared_domains_ignored": shared,
+        "crowded_domains_ignored": crowded,
         "matches": matches.height,
         **{f"matches_{k}": int(kinds.get(k, 0)) for k in KINDS},
     }
@@ -190,49 +205,78 @@ def match_accounts(ours: Any, theirs: Any, *, options: MatchOptions | None = Non
 # --- preparation -----------------------------------------------------------------------------
 
 
-def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Row frames with account numbers and every key; both lists normalised in one go (a value
-    that occurs in both is normalised once)."""
-    both = pl.concat([ours.with_columns(side=pl.lit(0, pl.Int8)), theirs.with_columns(side=pl.lit(1, pl.Int8))])
-    country = fold_keys(both["country"])
-    phone_digits = both["phone"].str.replace_all(r"\D", "")
-    both = both.with_columns(
-        name_key=company_keys(both["name"]),
-        country_key=pl.when(country != "").then(country_keys(country)),
-        city_key=pl.when(fold_keys(both["city"]) != "").then(fold_keys(both["city"])),
-        # The last nine digits: "+1 (555) 010-2000" and "555 010 2000" agree; too short is noise.
-        phone_key=pl.when(phone_digits.str.len_chars() >= 7).then(phone_digits.str.slice(-9)),
+def _pieces(rows: pl.DataFrame) -> pl.DataFrame:
+    """(acct, piece): every piece of the website and domains cells."""
+    text = pl.concat_str(["website", "domains"], separator=" ", ignore_nulls=True)
+    return (
+        rows.select("acct", piece=text.str.replace_all(r"[;,|\s]+", " ").str.strip_chars().str.split(" "))
+        .explode("piece")
+        .filter(pl.col("piece").is_not_null() & (pl.col("piece") != ""))
     )
-    sides = []
-    for side in (0, 1):
-        rows = both.filter(pl.col("side") == side).drop("side").with_row_index("row")
-        rows = rows.with_columns(acct=pl.col("id").fill_null("").rank("dense").cast(pl.UInt32) - 1)
-        sides.append(rows)
-    return sides[0], sides[1]
 
 
-def _domains(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions):
-    """(acct, domain) per side, usable domains only, and how many crowded domains were ignored."""
+def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
+    """``row`` (position) and ``acct`` (one number per distinct id: rows sharing an id are one
+    account). Most lists have one row per id, where the row number will do."""
+    frame = frame.with_row_index("row")
+    ids = frame["id"].fill_null("")
+    if not ids.is_duplicated().any():
+        return frame.with_columns(acct=pl.col("row").cast(pl.UInt32))
+    return frame.with_columns(acct=ids.rank("dense").cast(pl.UInt32) - 1)
 
-    def pieces(rows: pl.DataFrame) -> pl.DataFrame:
-        text = pl.concat_str(["website", "domains"], separator=" ", ignore_nulls=True)
-        return (
-            rows.select("acct", piece=text.str.replace_all(r"[;,|\s]+", " ").str.strip_chars().str.split(" "))
-            .explode("piece")
-            .filter(pl.col("piece").is_not_null() & (pl.col("piece") != ""))
+
+def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame):
+    """Row frames with account numbers and every key, and the (acct, domain) pieces of each side.
+
+    Both lists are normalised in one go (a value that occurs in both is normalised once), and the
+    four independent normalisations run in two threads: Polars releases the GIL and many string
+    kernels use one core each.
+    """
+    rows_o, rows_t = _numbered(ours), _numbered(theirs)
+    pieces_o, pieces_t = _pieces(rows_o), _pieces(rows_t)
+
+    def names() -> pl.Series:
+        return company_keys(pl.concat([rows_o["name"], rows_t["name"]]))
+
+    def domains() -> pl.Series:
+        return domain_keys(pl.concat([pieces_o["piece"], pieces_t["piece"]]))
+
+    def places() -> tuple[pl.Series, pl.Series, pl.Series]:
+        country = fold_keys(pl.concat([rows_o["country"], rows_t["country"]]))
+        return country, country_keys(country), fold_keys(pl.concat([rows_o["city"], rows_t["city"]]))
+
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        jobs = [pool.submit(names), pool.submit(domains), pool.submit(places)]
+        name_keys, piece_keys, (countries, country_codes, cities) = (job.result() for job in jobs)
+    split = rows_o.height
+    out = []
+    for rows, part in ((rows_o, slice(0, split)), (rows_t, slice(split, None))):
+        phone_digits = rows["phone"].str.replace_all(r"\D", "")
+        rows = rows.with_columns(
+            name_key=name_keys[part],
+            country_key=pl.when(countries[part] != "").then(country_codes[part]),
+            city_key=pl.when(cities[part] != "").then(cities[part]),
+            # The last nine digits: "+1 (555) 010-2000" and "555 010 2000" agree; shorter is noise.
+            phone_key=pl.when(phone_digits.str.len_chars() >= 7).then(phone_digits.str.slice(-9)),
         )
+        # How many accounts of this list carry the name (ambiguity, for the evidence rules).
+        accounts = pl.len() if rows["acct"].n_unique() == rows.height else pl.col("acct").n_unique()
+        out.append(rows.with_columns(name_accounts=accounts.over("name_key").cast(pl.UInt32)))
+    pieces_o = pieces_o.with_columns(domain=piece_keys[: pieces_o.height])
+    pieces_t = pieces_t.with_columns(domain=piece_keys[pieces_o.height :])
+    return out[0], out[1], pieces_o, pieces_t
 
-    p_o, p_t = pieces(rows_o), pieces(rows_t)
-    keys = domain_keys(pl.concat([p_o["piece"], p_t["piece"]]))
+
+def _usable_domains(pieces_o: pl.DataFrame, pieces_t: pl.DataFrame, options: MatchOptions):
+    """(acct, domain) per side, usable domains only, and how many crowded domains were ignored."""
     never = pl.Series(sorted(options.never_alone_domains), dtype=pl.String).implode()
 
-    def usable(p: pl.DataFrame, k: pl.Series) -> pl.DataFrame:
+    def usable(p: pl.DataFrame) -> pl.DataFrame:
         return (
-            p.with_columns(domain=k).select("acct", "domain").unique()
-            .filter((pl.col("domain") != "") & ~pl.col("domain").is_in(never))
+            p.filter((pl.col("domain") != "") & ~pl.col("domain").is_in(never)).select("acct", "domain").unique()
         )
 
-    d_o, d_t = usable(p_o, keys[: p_o.height]), usable(p_t, keys[p_o.height :])
+    d_o, d_t = usable(pieces_o), usable(pieces_t)
     # A domain on many accounts of either list is a group or hosting domain, not a company's.
     crowded = pl.concat([
         d.group_by("domain").len().filter(pl.col("len") > options.max_domain_accounts).select("domain")
@@ -243,24 +287,20 @@ def _domains(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions):
     return d_o, d_t, crowded.height
 
 
-_EVIDENCE = ["acct", "name_key", "country_key", "city_key", "phone_key", "has_domain", "name_accounts"]
-
-
-def _with_name_counts(rows: pl.DataFrame) -> pl.DataFrame:
-    counts = rows.filter(pl.col("name_key") != "").group_by("name_key").agg(name_accounts=pl.col("acct").n_unique())
-    return rows.join(counts, on="name_key", how="left", maintain_order="left")
+_EVIDENCE = ["acct", "name_key", "country_key", "city_key", "phone_key", "has_domain", "taken", "name_accounts"]
 
 
 def _exact_name_pairs(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) -> pl.DataFrame:
     """Row pairs with equal names, with the columns ``_accepted`` judges."""
     def side(rows: pl.DataFrame) -> pl.DataFrame:
-        return _with_name_counts(rows).filter(pl.col("name_key").str.len_chars() >= options.min_name_length).select(_EVIDENCE)
+        return rows.filter(pl.col("name_key").str.len_chars() >= options.min_name_length).select(_EVIDENCE)
 
     return side(rows_o).join(side(rows_t), on="name_key", suffix="_t")
 
 
 def _accepted(options: MatchOptions, *, allow_unique: bool) -> pl.Expr:
-    """The evidence rules of stages 2 and 3 (see the module docstring) over a frame of row pairs."""
+    """The evidence rules of stages 2 and 3 (see the module docstring) over a frame of row pairs
+    that carries both rows' keys (``_t`` for theirs) and ``taken``/``taken_t`` (already matched)."""
 
     def both(column: str) -> pl.Expr:
         return pl.col(column).is_not_null() & pl.col(f"{column}_t").is_not_null()
@@ -273,16 +313,19 @@ def _accepted(options: MatchOptions, *, allow_unique: bool) -> pl.Expr:
     quiet = ~(both("city_key") & (pl.col("city_key") != pl.col("city_key_t"))) & ~(
         pl.col("has_domain") & pl.col("has_domain_t")
     )
-    few = (pl.col("name_accounts") <= options.max_name_accounts) & (pl.col("name_accounts_t") <= options.max_name_accounts)
-    weak = same("country_key") & few
-    if allow_unique:
-        weak = weak | ((pl.col("name_accounts") == 1) & (pl.col("name_accounts_t") == 1))
-    return (~country_differs & (strong | (quiet & weak))).fill_null(False)
+    # Weak evidence (the name and at most the country) only counts when it is unambiguous: the name
+    # is on one account in each list and neither account has a match already.
+    alone = (
+        (pl.col("name_accounts") == 1) & (pl.col("name_accounts_t") == 1) & ~pl.col("taken") & ~pl.col("taken_t")
+    )
+    weak = same("country_key") | pl.lit(allow_unique)
+    return (~country_differs & (strong | (quiet & weak & alone))).fill_null(False)
 
 
 def _grams(rows: pl.DataFrame, options: MatchOptions) -> pl.DataFrame:
-    """(row, gram): each name word of two or more characters, and each adjacent word pair."""
-    key = pl.col("name_key")
+    """(row, gram): each word of two or more characters of the name's core, and each adjacent
+    word pair."""
+    key = pl.col("core")
     grams = rows.select(
         "row",
         gram=pl.concat_list(
@@ -291,61 +334,82 @@ def _grams(rows: pl.DataFrame, options: MatchOptions) -> pl.DataFrame:
             key.str.replace(r"^\S+ ", "").str.extract_all(r"\S+ \S+"),  # (w2 w3) (w4 w5)…
         ),
     )
-    return grams.explode("gram").filter(pl.col("gram").str.len_chars() >= 2).unique()
-
-
-def _hashed(*parts: pl.Expr) -> pl.Expr:
-    return pl.concat_str(list(parts), separator="\x1f").hash(seed=7)
+    return grams.explode("gram").filter(pl.col("gram").str.len_chars() >= 2)
 
 
 def _candidates(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) -> pl.DataFrame:
-    """(row_o, row_t) pairs sharing a small block."""
-    g_o, g_t = _grams(rows_o, options), _grams(rows_t, options)
+    """(row_o, row_t) pairs sharing a small block.
+
+    Blocks are 64-bit hashes of (place, gram): the gram's hash XOR the place's, so no strings are
+    built (a collision only adds a candidate, never a match). Same-country blocks are joined for
+    every row; same-city blocks only where one side has no country (same country is covered,
+    different countries never match), i.e. the rows without a country against every row with the
+    city, both ways; the phone number is a block of its own.
+    """
     fields = ["row", "country_key", "city_key", "phone_key"]
-    g_o = g_o.join(rows_o.select(fields), on="row")
-    g_t = g_t.join(rows_t.select(fields), on="row")
+    g_o = _grams(rows_o, options).join(rows_o.select(fields), on="row")
+    g_t = _grams(rows_t, options).join(rows_t.select(fields), on="row")
 
-    def entries(g: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-        by_country = g.filter(pl.col("country_key").is_not_null()).select(
-            "row", block=_hashed(pl.lit("c"), pl.col("country_key"), pl.col("gram")), keep=pl.lit(True)
+    def blocks(g: pl.DataFrame, place: str, salt: int) -> pl.DataFrame:
+        return g.filter(pl.col(place).is_not_null()).select(
+            "row", "country_key", block=pl.col("gram").hash(seed=salt) ^ pl.col(place).hash(seed=salt + 1),
         )
-        # Same city: only needed when a country is missing (same country is covered above,
-        # different countries never match), marked so the join below can skip the rest.
-        by_city = g.filter(pl.col("city_key").is_not_null()).select(
-            "row", block=_hashed(pl.lit("t"), pl.col("city_key"), pl.col("gram")),
-            keep=pl.col("country_key").is_null(),
-        )
-        by_phone = rows.filter(pl.col("phone_key").is_not_null()).select(
-            "row", block=_hashed(pl.lit("p"), pl.col("phone_key")), keep=pl.lit(True)
-        )
-        return pl.concat([by_country, by_city, by_phone]).unique(["row", "block"])
 
-    e_o, e_t = entries(g_o, rows_o), entries(g_t, rows_t)
-    sizes = (
-        e_o.group_by("block").len()
-        .join(e_t.group_by("block").len(), on="block", suffix="_t")
-        .filter(pl.col("len") * pl.col("len_t") <= options.max_block_pairs)
-        .select("block")
-    )
-    e_o = e_o.join(sizes, on="block", how="semi")
-    e_t = e_t.join(sizes, on="block", how="semi")
-    # A city block pair counts only when one side lacks a country (keep is False on both sides
-    # exactly for city entries of rows that have one).
-    pairs = e_o.join(e_t, on="block", suffix="_t").filter(pl.col("keep") | pl.col("keep_t"))
-    return pairs.select(row_o="row", row_t="row_t").unique()
+    def phones(rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.filter(pl.col("phone_key").is_not_null()).select("row", block=pl.col("phone_key").hash(seed=5))
+
+    def small(e_o: pl.DataFrame, e_t: pl.DataFrame) -> pl.DataFrame:
+        sizes = e_o.group_by("block").len().join(e_t.group_by("block").len(), on="block", suffix="_t")
+        return sizes.filter(pl.col("len") * pl.col("len_t") <= options.max_block_pairs).select("block")
+
+    def pairs(e_o: pl.DataFrame, e_t: pl.DataFrame, keep: pl.DataFrame) -> pl.DataFrame:
+        e_o, e_t = e_o.join(keep, on="block", how="semi"), e_t.join(keep, on="block", how="semi")
+        return e_o.select("row", "block").join(e_t.select("row", "block"), on="block", suffix="_t").select(
+            row_o="row", row_t="row_t"
+        )
+
+    country_o, country_t = blocks(g_o, "country_key", 1), blocks(g_t, "country_key", 1)
+    city_o, city_t = blocks(g_o, "city_key", 3), blocks(g_t, "city_key", 3)
+    phone_o, phone_t = phones(rows_o), phones(rows_t)
+    city_keep = small(city_o, city_t)
+    no_country = pl.col("country_key").is_null()
+    found = [
+        pairs(country_o, country_t, small(country_o, country_t)),
+        pairs(city_o.filter(no_country), city_t, city_keep),
+        pairs(city_o, city_t.filter(no_country), city_keep),
+        pairs(phone_o, phone_t, small(phone_o, phone_t)),
+    ]
+    return pl.concat(found).unique()
+
+
+_THREADS = int(__import__("os").environ.get("COVEY_MAP_THREADS", "2"))
+_NOISE = " (?:" + "|".join(sorted(NOISE_WORDS, key=len, reverse=True)) + ") "
+
+
+def _core(name_key: pl.Expr) -> pl.Expr:
+    """The name without noise words (the name itself when nothing else is left)."""
+    # Padded with spaces so a word is matched whole; twice, because a match eats the space a
+    # neighbouring noise word needs ("gmbh and co": one pass leaves "and").
+    padded = pl.concat_str([pl.lit(" "), name_key, pl.lit(" ")])
+    core = padded.str.replace_all(_NOISE, " ").str.replace_all(_NOISE, " ").str.strip_chars()
+    return pl.when(core == "").then(name_key).otherwise(core)
 
 
 def _fuzzy(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) -> tuple[pl.DataFrame, int]:
     """Stage 3 over the still-unmatched rows: (acct_o, acct_t, kind, score) and the candidates."""
     min_length = max(options.min_name_length, 3)
-    rows_o = _with_name_counts(rows_o).filter(pl.col("name_key").str.len_chars() >= min_length)
-    rows_t = _with_name_counts(rows_t).filter(pl.col("name_key").str.len_chars() >= min_length)
+
+    def side(rows: pl.DataFrame) -> pl.DataFrame:
+        rows = rows.filter(pl.col("name_key").str.len_chars() >= min_length)
+        return rows.with_columns(core=_core(pl.col("name_key")))
+
+    rows_o, rows_t = side(rows_o), side(rows_t)
     empty = pl.DataFrame(schema={"acct_o": pl.UInt32, "acct_t": pl.UInt32, "kind": pl.String, "score": pl.Float64})
     if not rows_o.height or not rows_t.height:
         return empty, 0
     pairs = _candidates(rows_o, rows_t, options)
     candidates = pairs.height
-    evidence = ["row", *_EVIDENCE]
+    evidence = ["row", "core", *_EVIDENCE]
     pairs = (
         pairs.join(rows_o.select(evidence), left_on="row_o", right_on="row")
         .join(rows_t.select(evidence), left_on="row_t", right_on="row", suffix="_t")
@@ -353,17 +417,31 @@ def _fuzzy(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) ->
     )
     if not pairs.height:
         return empty, candidates
-    scores = process.cpdist(
-        pairs["name_key"].to_list(), pairs["name_key_t"].to_list(),
-        scorer=fuzz.token_sort_ratio, workers=-1,
+    left, right = pairs["core"].to_list(), pairs["core_t"].to_list()
+
+    def bulk(scorer) -> pl.Series:
+        return pl.Series(process.cpdist(left, right, scorer=scorer, workers=-1), dtype=pl.Float64)
+
+    # token_sort_ratio forgives word order, ratio a lost space ("Acme Foods" / "AcmeFoods");
+    # token_set_ratio is 100 when one name's words are all in the other ("Acme" / "Acme Foods").
+    pairs = pairs.with_columns(
+        score=pl.max_horizontal(bulk(fuzz.token_sort_ratio), bulk(fuzz.ratio)),
+        contained=bulk(fuzz.token_set_ratio) == 100,
     )
-    shorter = pl.min_horizontal(pl.col("name_key").str.len_chars(), pl.col("name_key_t").str.len_chars())
-    threshold = pl.when(shorter < options.short_name_length).then(options.short_name_threshold).otherwise(options.fuzzy_threshold)
-    pairs = (
-        pairs.with_columns(score=pl.Series(scores, dtype=pl.Float64))
-        .filter(pl.col("score") >= threshold)
-        .group_by("acct", "acct_t").agg(pl.col("score").max())
+    def same(column: str) -> pl.Expr:
+        return pl.col(column).is_not_null() & (pl.col(column) == pl.col(f"{column}_t"))
+
+    strong = same("city_key") | same("phone_key")
+    shorter = pl.min_horizontal(pl.col("core").str.len_chars(), pl.col("core_t").str.len_chars())
+    penalty = pl.when(shorter < options.short_name_length).then(options.short_name_penalty).otherwise(0.0)
+    accept = (
+        pl.when(strong).then(
+            (pl.col("score") >= options.strong_fuzzy_threshold + penalty)
+            | (pl.col("contained") & (shorter >= options.short_name_length // 2))
+        )
+        .otherwise(pl.col("score") >= options.fuzzy_threshold + penalty)
     )
+    pairs = pairs.filter(accept).group_by("acct", "acct_t").agg(pl.col("score").max())
     # Mutual best: the pair is the best candidate of both its accounts (ties kept).
     pairs = pairs.filter(
         (pl.col("score") == pl.col("score").max().over("acct"))

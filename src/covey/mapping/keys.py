@@ -154,19 +154,20 @@ def _fast_domains(raw: pl.Series) -> pl.DataFrame:
 
 
 def domain_keys(values: pl.Series) -> pl.Series:
-    """``normalise_domain`` of every value ("" for null), computed once per distinct value."""
+    """``normalise_domain`` of every value ("" for null)."""
     return _mapped(values, _domain_table)
 
 
-def _domain_table(unique: pl.Series) -> pl.DataFrame:
-    fast = _fast_domains(unique)
+def _domain_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """(i, raw) → (i, key)."""
+    fast = _fast_domains(frame["raw"]).with_columns(i=frame["i"])
     slow = fast.filter(~pl.col("ok"))
     if slow.height:
         slow = slow.with_columns(
             key=pl.Series([normalise_domain(v) for v in slow["raw"].to_list()], dtype=pl.String)
         )
         fast = pl.concat([fast.filter(pl.col("ok")), slow])
-    return fast.select("raw", "key")
+    return fast.select("i", "key")
 
 
 # --- company names ----------------------------------------------------------------------------
@@ -284,16 +285,15 @@ def _could_change(frame: pl.DataFrame) -> pl.Series:
     ).to_series()
 
 
-def _company_table(unique: pl.Series) -> pl.DataFrame:
-    keys, folded = _char_table(unique)
+def _company_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """(i, raw) → (i, key)."""
+    keys, folded = _char_table(frame["raw"])
     # Printable ASCII and the table's letters only: cleanco and Python's str.split know characters
     # (control characters, other Unicode spaces, combining marks) these expressions treat otherwise.
     safe = r"^[\x20-\x7e" + "".join(keys) + r"]*$"
-    frame = pl.DataFrame({"raw": unique}).with_columns(ok=pl.col("raw").str.contains(safe))
-    slow = frame.filter(~pl.col("ok"))["raw"].to_list()
-    value = frame.filter(pl.col("ok"))["raw"].to_frame("raw").with_columns(
-        v=pl.col("raw").str.strip_chars().str.replace_all(" +", " ")
-    )
+    frame = frame.with_columns(ok=pl.col("raw").str.contains(safe))
+    slow = frame.filter(~pl.col("ok"))
+    value = frame.filter(pl.col("ok")).select("i", v=pl.col("raw").str.strip_chars().str.replace_all(" +", " "))
     if keys:
         value = value.with_columns(v=pl.col("v").str.replace_many(keys, folded))
     work = value.with_columns(v=pl.col("v").str.to_lowercase())
@@ -301,38 +301,40 @@ def _company_table(unique: pl.Series) -> pl.DataFrame:
     for index in range(5):  # normalise_company applies the pass at most five times
         if index:
             changing = _could_change(work)
-            done.append(work.filter(~changing).select("raw", key="v"))
+            done.append(work.filter(~changing).select("i", key="v"))
             work = work.filter(changing)
         if not work.height:
             break
         work = _normalise_pass(work)
         settled = pl.col("next") == pl.col("v")
-        done.append(work.filter(settled).select("raw", key="v"))
-        work = work.filter(~settled).select("raw", v="next")
-    done.append(work.select("raw", key="v"))
-    if slow:
-        done.append(pl.DataFrame(
-            {"raw": slow, "key": [normalise_company(v) for v in slow]},
-            schema={"raw": pl.String, "key": pl.String},
+        done.append(work.filter(settled).select("i", key="v"))
+        work = work.filter(~settled).select("i", v="next")
+    done.append(work.select("i", key="v"))
+    if slow.height:
+        done.append(slow.select(
+            "i", key=pl.Series([normalise_company(v) for v in slow["raw"].to_list()], dtype=pl.String)
         ))
     return pl.concat(done)
 
 
 def company_keys(values: pl.Series) -> pl.Series:
-    """``normalise_company`` of every value ("" for null), computed once per distinct value."""
+    """``normalise_company`` of every value ("" for null)."""
     return _mapped(values, _company_table)
 
 
 # --- plain folding (country, city) -----------------------------------------------------------
 
 
-def _fold_table(unique: pl.Series) -> pl.DataFrame:
+def _fold_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """(i, raw) → (i, key), once per distinct value: places repeat a lot."""
+    unique = frame["raw"].unique()
     chars = unique.str.extract_all(r"[^\x00-\x7f]").explode().drop_nulls().unique().to_list()
     value = pl.col("raw")
     if chars:
         value = value.str.replace_many(chars, [_fold(c) for c in chars])
     value = value.str.to_lowercase().str.replace_all(r"[^\w]+", " ").str.strip_chars()
-    return pl.DataFrame({"raw": unique}).with_columns(key=value)
+    table = pl.DataFrame({"raw": unique}).with_columns(key=value)
+    return frame.join(table, on="raw", how="left").select("i", "key")
 
 
 def fold_keys(values: pl.Series) -> pl.Series:
@@ -344,15 +346,17 @@ def fold_keys(values: pl.Series) -> pl.Series:
 
 
 def _mapped(values: pl.Series, table) -> pl.Series:
+    """Apply a table function to the non-null values and put the keys back in place ("" for null).
+
+    Names and domains are nearly all distinct, so they are not deduplicated first (that costs a
+    hash of every value and a join back, for little); the slow paths inside are cached.
+    """
     values = values.cast(pl.String)
-    unique = values.drop_nulls().unique()
-    if not unique.len():
-        return pl.Series(values.name, [""] * values.len(), dtype=pl.String)
-    mapping = table(unique)
-    out = (
-        pl.DataFrame({"raw": values})
-        .join(mapping.select("raw", "key"), on="raw", how="left", maintain_order="left")
-        .select(pl.col("key").fill_null(""))
-        .to_series()
+    out = pl.Series(values.name, [""], dtype=pl.String).extend_constant("", values.len() - 1) if values.len() else (
+        pl.Series(values.name, [], dtype=pl.String)
     )
-    return out.rename(values.name)
+    frame = pl.DataFrame({"raw": values}).with_row_index("i").filter(pl.col("raw").is_not_null())
+    if not frame.height:
+        return out
+    keys = table(frame)
+    return out.scatter(keys["i"], keys["key"])
