@@ -1,8 +1,9 @@
 """One key per country, however a CRM writes it: "Germany", "Deutschland", "DE", "DEU" → ``de``.
 
 Country names come from the CLDR data bundled with Babel (already a Covey dependency, offline) in
-the languages CRMs are most often kept in; the ISO 3166 alpha-2 codes are CLDR's own keys, and the
-common alpha-3 codes and colloquial names are listed here. Text that is none of these keeps its
+the languages CRMs are most often kept in, generated once into ``country_names.py`` (loading
+Babel's locale data costs more than matching a small list); the ISO 3166 alpha-2 codes are CLDR's
+own keys, and the common alpha-3 codes and colloquial names are listed here. Text that is none of these keeps its
 folded form as its key, so two lists that both write "Atlantis" still agree.
 """
 
@@ -40,9 +41,8 @@ def _key(text: str) -> str:
     return re.sub(r"[^\w]+", " ", _fold(text)).strip()
 
 
-@lru_cache(maxsize=1)
-def country_table() -> pl.DataFrame:
-    """(folded text, ISO alpha-2 code in lower case) for every known spelling."""
+def generate_names() -> dict[str, str]:
+    """Folded country name → code from Babel's CLDR data (how ``country_names.py`` was made)."""
     from babel import Locale
 
     spellings: dict[str, str] = {}
@@ -50,7 +50,16 @@ def country_table() -> pl.DataFrame:
         for code, name in Locale.parse(language).territories.items():
             if code.isalpha() and len(code) == 2:
                 spellings.setdefault(_key(name), code.lower())
-    for code in {c for c in spellings.values()}:
+    return spellings
+
+
+@lru_cache(maxsize=1)
+def country_table() -> pl.DataFrame:
+    """(folded text, ISO alpha-2 code in lower case) for every known spelling."""
+    from covey.mapping.country_names import NAMES
+
+    spellings = dict(NAMES)
+    for code in set(NAMES.values()):
         spellings[code] = code
     spellings.update(_ALPHA3)
     spellings.update(_COLLOQUIAL)

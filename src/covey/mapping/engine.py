@@ -115,7 +115,12 @@ class MatchResult:
 def accounts_frame(data: pl.DataFrame | list[dict] | dict) -> pl.DataFrame:
     """Any of the engine's inputs (a frame, a list of row dicts, a dict of columns) as a frame with
     exactly ``COLUMNS``, all text; missing columns are null. The web app builds frames this way."""
-    frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data, infer_schema_length=None)
+    if isinstance(data, pl.DataFrame):
+        frame = data
+    elif not data:
+        frame = pl.DataFrame(schema=dict.fromkeys(COLUMNS, pl.String))
+    else:
+        frame = pl.DataFrame(data, infer_schema_length=None)
     if "id" not in frame.columns:
         raise ValueError(ID_REQUIRED)
     return frame.select(
