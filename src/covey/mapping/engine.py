@@ -17,32 +17,31 @@ either: *alias domains are mapped when one list shows them on one account*.
    (``covey.mapping.domains``) never match by themselves, nor does a domain that more than
    ``max_domain_accounts`` accounts of either list share (a hosting or group domain).
 2. ``name_exact``: equal normalised names (``normalise_company``: case, accents, punctuation,
-   ``&``/and, legal suffixes in many languages, a leading "the") and the evidence agrees:
+   ``&``/and, legal suffixes in many languages, a leading "the") and the evidence agrees (below).
+3. ``name_fuzzy``: accounts no earlier stage matched, paired within blocks — the same country (or,
+   where one side has none, city) and a shared word or pair of adjacent words of the name without
+   noise words (``NOISE_WORDS``), or the same phone; blocks of more than ``max_block_pairs`` pairs
+   are skipped (a word like "solutions") — and scored in bulk with RapidFuzz (``cpdist``, all cores):
+   the better of ``token_sort_ratio`` and ``ratio``. Accepted at ``fuzzy_threshold`` with weak
+   support, ``strong_fuzzy_threshold`` with strong support (``short_name_penalty`` more for names
+   under ``short_name_length`` characters; with strong support also when one name's words are all in
+   the other), and only for the pair's mutual best: the best candidate of both its accounts.
 
-   - never when both countries are known and differ (same name, different country: different
-     companies as far as a partner can tell);
-   - yes when the city or the phone number agrees ("strong" support);
-   - yes when the country agrees, or when the name is unique in both lists, and nothing else
-     disagrees: the cities are not both known and different, the accounts do not both have
-     usable domains (had they been the same company, the domains would likely have met in stage
-     1), and the name is not on more than ``max_name_accounts`` accounts of a list.
-3. ``name_fuzzy``: accounts still unmatched, paired within blocks — the same country, city or
-   phone, plus a shared name word or pair of adjacent words; blocks of more than
-   ``max_block_pairs`` pairs are skipped (a word like "solutions") — and scored with RapidFuzz's
-   ``token_sort_ratio`` on the normalised names in bulk (``cpdist``, all cores). Accepted at or
-   above ``fuzzy_threshold`` (``short_name_threshold`` for names under ``short_name_length``
-   characters, where one letter is a bigger change), with the same evidence rules as stage 2
-   (uniqueness does not count), and only for the pair's mutual best: the best-scoring candidate of
-   both of its accounts.
+**Evidence** (``_accepted``): never when both countries are known and differ. The same city or
+phone number is *strong* support, enough by itself. Otherwise *weak* evidence — the same country;
+in stage 2 also a name unique in both lists — counts only when nothing disagrees (the cities are
+not both known and different; the accounts do not both have usable domains, which would most likely
+have met in stage 1) and it is unambiguous (the name is on one account in each list and neither
+account is matched already).
 
 **Many-to-many, deliberately.** An account may match several of the other list: duplicates in a
-CRM are common and a partnerships team wants to see each. Stages 1 and 2 keep every pair that
-passes; stage 3 keeps only mutual bests (ties kept) of accounts no earlier stage matched, so fuzzy
-evidence never adds a second partner to an account.
+CRM are common and a partnerships team wants to see each. Domain and strongly supported name matches
+keep every pair; weak evidence never adds a second partner, and fuzzy evidence is for unmatched
+accounts and mutual bests (ties kept) only.
 
 **Score.** ``score`` is how alike the two names are, 0–100 (``token_sort_ratio`` of the normalised
-names; for an account with several rows, the best pair of rows): 100 for ``name_exact``, at least
-the threshold for ``name_fuzzy``, anything for ``domain`` (``IBM`` and ``International Business
+names; for an account with several rows, the best pair of rows; for ``name_fuzzy`` the score it was
+accepted on): 100 for ``name_exact``, anything for ``domain`` (``IBM`` and ``International Business
 Machines`` share ``ibm.com``). ``kind`` says why they matched; ``score`` helps a person review.
 
 Every rule is symmetric, so swapping the lists swaps the columns and nothing else.
