@@ -49,6 +49,7 @@ Every rule is symmetric, so swapping the lists swaps the columns and nothing els
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -326,11 +327,11 @@ def _accepted(options: MatchOptions, *, allow_unique: bool) -> pl.Expr:
     return (~country_differs & (strong | (quiet & weak & alone))).fill_null(False)
 
 
-def _grams(rows: pl.DataFrame, options: MatchOptions) -> pl.DataFrame:
+def _grams(rows: pl.DataFrame, options: MatchOptions) -> pl.LazyFrame:
     """(row, gram): each word of two or more characters of the name's core, and each adjacent
     word pair."""
     key = pl.col("core")
-    grams = rows.select(
+    grams = rows.lazy().select(
         "row",
         gram=pl.concat_list(
             key.str.split(" "),
@@ -351,30 +352,34 @@ def _candidates(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOption
     city, both ways; the phone number is a block of its own.
     """
     fields = ["row", "country_key", "city_key", "phone_key"]
-    g_o = _grams(rows_o, options).join(rows_o.select(fields), on="row")
-    g_t = _grams(rows_t, options).join(rows_t.select(fields), on="row")
+    # Collected once: each is the source of several block tables below.
+    g_o = _grams(rows_o, options).join(rows_o.lazy().select(fields), on="row").collect(engine=_ENGINE).lazy()
+    g_t = _grams(rows_t, options).join(rows_t.lazy().select(fields), on="row").collect(engine=_ENGINE).lazy()
 
-    def blocks(g: pl.DataFrame, place: str, salt: int) -> pl.DataFrame:
+    def blocks(g: pl.LazyFrame, place: str, salt: int) -> pl.LazyFrame:
         return g.filter(pl.col(place).is_not_null()).select(
             "row", "country_key", block=pl.col("gram").hash(seed=salt) ^ pl.col(place).hash(seed=salt + 1),
         )
 
-    def phones(rows: pl.DataFrame) -> pl.DataFrame:
-        return rows.filter(pl.col("phone_key").is_not_null()).select("row", block=pl.col("phone_key").hash(seed=5))
+    def phones(rows: pl.DataFrame) -> pl.LazyFrame:
+        return rows.lazy().filter(pl.col("phone_key").is_not_null()).select("row", block=pl.col("phone_key").hash(seed=5))
 
-    def small(e_o: pl.DataFrame, e_t: pl.DataFrame) -> pl.DataFrame:
+    def small(e_o: pl.LazyFrame, e_t: pl.LazyFrame) -> pl.LazyFrame:
         sizes = e_o.group_by("block").len().join(e_t.group_by("block").len(), on="block", suffix="_t")
         return sizes.filter(pl.col("len") * pl.col("len_t") <= options.max_block_pairs).select("block")
 
-    def pairs(e_o: pl.DataFrame, e_t: pl.DataFrame, keep: pl.DataFrame) -> pl.DataFrame:
+    def pairs(e_o: pl.LazyFrame, e_t: pl.LazyFrame, keep: pl.LazyFrame) -> pl.LazyFrame:
         e_o, e_t = e_o.join(keep, on="block", how="semi"), e_t.join(keep, on="block", how="semi")
         return e_o.select("row", "block").join(e_t.select("row", "block"), on="block", suffix="_t").select(
             row_o="row", row_t="row_t"
         )
 
-    country_o, country_t = blocks(g_o, "country_key", 1), blocks(g_t, "country_key", 1)
-    city_o, city_t = blocks(g_o, "city_key", 3), blocks(g_t, "city_key", 3)
-    phone_o, phone_t = phones(rows_o), phones(rows_t)
+    country_o, country_t, city_o, city_t, phone_o, phone_t = (
+        frame.lazy() for frame in pl.collect_all(
+            [blocks(g_o, "country_key", 1), blocks(g_t, "country_key", 1), blocks(g_o, "city_key", 3),
+             blocks(g_t, "city_key", 3), phones(rows_o), phones(rows_t)], engine=_ENGINE,
+        )
+    )
     city_keep = small(city_o, city_t)
     no_country = pl.col("country_key").is_null()
     found = [
@@ -383,10 +388,13 @@ def _candidates(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOption
         pairs(city_o, city_t.filter(no_country), city_keep),
         pairs(phone_o, phone_t, small(phone_o, phone_t)),
     ]
-    return pl.concat(found).unique()
+    return pl.concat(found).unique().collect(engine=_ENGINE)
 
 
-_THREADS = int(__import__("os").environ.get("COVEY_MAP_THREADS", "2"))
+_THREADS = int(os.environ.get("COVEY_MAP_THREADS", "2"))
+# Polars' streaming engine runs a chain of string operations on several cores at once (the
+# in-memory engine runs one expression on one core); "in-memory" is there for comparison.
+_ENGINE = os.environ.get("COVEY_MAP_ENGINE", "streaming")
 _NOISE = " (?:" + "|".join(sorted(NOISE_WORDS, key=len, reverse=True)) + ") "
 
 
@@ -404,8 +412,10 @@ def _fuzzy(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) ->
     min_length = max(options.min_name_length, 3)
 
     def side(rows: pl.DataFrame) -> pl.DataFrame:
-        rows = rows.filter(pl.col("name_key").str.len_chars() >= min_length)
-        return rows.with_columns(core=_core(pl.col("name_key")))
+        return (
+            rows.lazy().filter(pl.col("name_key").str.len_chars() >= min_length)
+            .with_columns(core=_core(pl.col("name_key"))).collect(engine=_ENGINE)
+        )
 
     rows_o, rows_t = side(rows_o), side(rows_t)
     empty = pl.DataFrame(schema={"acct_o": pl.UInt32, "acct_t": pl.UInt32, "kind": pl.String, "score": pl.Float64})

@@ -25,6 +25,7 @@ checks, with Hypothesis and corpora in many languages, that batch == reference.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -47,7 +48,8 @@ __all__ = ["company_keys", "domain_keys", "fold_keys"]
 
 _PRINTABLE_ASCII = r"^[\x20-\x7e]*$"
 _SAFE_HOST = r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$"
-_MAX_RULE_LABELS = 4  # the deepest public-suffix rule (checked when the tables are built)
+_MAX_RULE_LABELS = 4
+_ENGINE = os.environ.get("COVEY_MAP_ENGINE", "streaming")  # see engine.py  # the deepest public-suffix rule (checked when the tables are built)
 
 
 @lru_cache(maxsize=1)
@@ -85,13 +87,13 @@ def _hosts(raw: pl.Series) -> pl.Series:
     frame = pl.concat([plain, with_at]).sort("i")
     cut = pl.col("v").str.find(r"[/?#\s:]")
     host = pl.when(cut.is_null()).then(pl.col("v")).otherwise(pl.col("v").str.slice(0, cut))
-    return frame.select(host.str.strip_chars(".")).to_series()
+    return frame.lazy().select(host.str.strip_chars(".")).collect(engine=_ENGINE).to_series()
 
 
 def _fast_domains(raw: pl.Series) -> pl.DataFrame:
     """raw → (key, ok): ok is False where only the reference function may answer."""
     nodes, ends, wild_parents, exceptions = _suffix_tables()
-    frame = pl.DataFrame({"raw": raw, "host": _hosts(raw)})
+    frame = pl.DataFrame({"raw": raw, "host": _hosts(raw)}).lazy()
     frame = frame.with_columns(
         printable=pl.col("raw").str.contains(_PRINTABLE_ASCII),
         # Python's IDNA codec refuses empty inner labels and labels of 64+ characters.
@@ -150,7 +152,7 @@ def _fast_domains(raw: pl.Series) -> pl.DataFrame:
         .otherwise(pl.col("host").str.slice(pl.col("size") - registrable_size))
     )
     ok = pl.col("printable") & (pl.col("safe_host") | (pl.col("host") == "") | pl.col("idna_error"))
-    return frame.select(pl.col("raw"), key.alias("key"), ok.fill_null(False).alias("ok"))
+    return frame.select(pl.col("raw"), key.alias("key"), ok.fill_null(False).alias("ok")).collect(engine=_ENGINE)
 
 
 def domain_keys(values: pl.Series) -> pl.Series:
@@ -220,7 +222,7 @@ def _strip_tail(expr: pl.Expr) -> pl.Expr:
     return pl.when(cut.is_null()).then(expr).otherwise(expr.str.slice(0, cut))
 
 
-def _strip_legal(frame: pl.DataFrame) -> pl.DataFrame:
+def _strip_legal(frame: pl.DataFrame) -> pl.LazyFrame:
     """Column ``v`` (folded ASCII) → ``stripped``, as ``_strip_legal_suffixes`` would.
 
     Why folding first is allowed: cleanco decides on folded tokens anyway, the table only maps
@@ -228,18 +230,21 @@ def _strip_legal(frame: pl.DataFrame) -> pl.DataFrame:
     right after.
     """
     found = pl.col("v").str.find(_TAIL)
-    frame = frame.with_columns(start=pl.when(found == 0).then(0).otherwise(found + 1))
     before = pl.col("v").str.slice(0, pl.col("start") - 1)
-    frame = frame.with_columns(
-        tail=pl.col("v").str.slice(pl.col("start")),
-        before=pl.when(pl.col("start") > 0).then(before),
-    ).with_columns(punct_at=pl.col("before").str.find(r"[^.\w]*$"))
-    frame = frame.with_columns(
-        # The tail behind a stand-in for the word before it (keeping that word's trailing
-        # punctuation, which strip_tail may eat), or the whole value when it is all tail.
-        probe=pl.when(pl.col("start") == 0).then(pl.col("v")).otherwise(
-            pl.concat_str([pl.lit(_STAND_IN), pl.col("before").str.slice(pl.col("punct_at")), pl.lit(" "), pl.col("tail")])
-        ),
+    frame = (
+        frame.lazy()
+        .with_columns(start=pl.when(found == 0).then(0).otherwise(found + 1))
+        .with_columns(tail=pl.col("v").str.slice(pl.col("start")), before=pl.when(pl.col("start") > 0).then(before))
+        .with_columns(punct_at=pl.col("before").str.find(r"[^.\w]*$"))
+        .with_columns(
+            # The tail behind a stand-in for the word before it (keeping that word's trailing
+            # punctuation, which strip_tail may eat), or the whole value when it is all tail.
+            probe=pl.when(pl.col("start") == 0).then(pl.col("v")).otherwise(
+                pl.concat_str([pl.lit(_STAND_IN), pl.col("before").str.slice(pl.col("punct_at")), pl.lit(" "),
+                               pl.col("tail")])
+            ),
+        )
+        .collect(engine=_ENGINE)
     )
     probes = frame["probe"].drop_nulls().unique().to_list()
     answers = pl.DataFrame(
@@ -248,7 +253,6 @@ def _strip_legal(frame: pl.DataFrame) -> pl.DataFrame:
     )
     if not all(a.startswith(_STAND_IN) for p, a in zip(probes, answers["answer"], strict=True) if p.startswith(_STAND_IN)):
         raise AssertionError("cleanco removed the stand-in word")  # pragma: no cover - see the docstring
-    frame = frame.join(answers, on="probe", how="left", maintain_order="left")
     untouched = _strip_tail(pl.col("v"))
     stripped = (
         pl.when(pl.col("v") == "").then(pl.lit(""))
@@ -257,32 +261,37 @@ def _strip_legal(frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.concat_str([pl.col("before").str.slice(0, pl.col("punct_at")),
                                   pl.col("answer").str.slice(len(_STAND_IN))]))
     )
-    return frame.with_columns(stripped=stripped).drop(["start", "tail", "before", "punct_at", "probe", "answer"])
+    return (
+        frame.lazy().join(answers.lazy(), on="probe", how="left", maintain_order="left")
+        .with_columns(stripped=stripped)
+        .drop(["start", "tail", "before", "punct_at", "probe", "answer"])
+    )
 
 
 def _normalise_pass(frame: pl.DataFrame) -> pl.DataFrame:
     """One ``_normalise_once`` over column ``v`` (folded ASCII) → ``next``."""
     value = (
-        _strip_legal(frame)["stripped"].to_frame("s")
-        .select(
-            pl.col("s").str.replace_all("&", " and ", literal=True).str.replace_all(r"[^\w\s]", " ")
-            .str.replace_all(r"\s+", " ").str.strip_chars()
-        ).to_series()
+        pl.col("stripped").str.replace_all("&", " and ", literal=True).str.replace_all(r"[^\w\s]", " ")
+        .str.replace_all(r"\s+", " ").str.strip_chars()
     )
-    value = value.to_frame("s").select(
-        pl.when(pl.col("s").str.starts_with("the ")).then(pl.col("s").str.slice(4)).otherwise(pl.col("s"))
-    ).to_series()
-    return frame.with_columns(next=value)
+    return (
+        _strip_legal(frame)
+        .with_columns(next=value)
+        .with_columns(next=pl.when(pl.col("next").str.starts_with("the ")).then(pl.col("next").str.slice(4))
+                      .otherwise(pl.col("next")))
+        .drop("stripped")
+        .collect(engine=_ENGINE)
+    )
 
 
 def _could_change(frame: pl.DataFrame) -> pl.Series:
     """After a pass a value is lowercase ASCII words; another pass changes it only if it has a tail
     cleanco might delete, or starts with "the " (anything else is a fixed point of the pass)."""
-    return frame.select(
+    return frame.lazy().select(
         pl.col("v").str.contains(_TAIL)
         | pl.col("v").str.starts_with("the ")
         | ~pl.col("v").str.contains(r"^[a-z0-9_]+( [a-z0-9_]+)*$")
-    ).to_series()
+    ).collect(engine=_ENGINE).to_series()
 
 
 def _company_table(frame: pl.DataFrame) -> pl.DataFrame:
@@ -291,12 +300,14 @@ def _company_table(frame: pl.DataFrame) -> pl.DataFrame:
     # Printable ASCII and the table's letters only: cleanco and Python's str.split know characters
     # (control characters, other Unicode spaces, combining marks) these expressions treat otherwise.
     safe = r"^[\x20-\x7e" + "".join(keys) + r"]*$"
-    frame = frame.with_columns(ok=pl.col("raw").str.contains(safe))
-    slow = frame.filter(~pl.col("ok"))
-    value = frame.filter(pl.col("ok")).select("i", v=pl.col("raw").str.strip_chars().str.replace_all(" +", " "))
+    value = pl.col("raw").str.strip_chars().str.replace_all(" +", " ")
     if keys:
-        value = value.with_columns(v=pl.col("v").str.replace_many(keys, folded))
-    work = value.with_columns(v=pl.col("v").str.to_lowercase())
+        value = value.str.replace_many(keys, folded)
+    frame = frame.lazy().with_columns(ok=pl.col("raw").str.contains(safe), v=value.str.to_lowercase()).collect(
+        engine=_ENGINE
+    )
+    slow = frame.filter(~pl.col("ok"))
+    work = frame.filter(pl.col("ok")).select("i", "v")
     done: list[pl.DataFrame] = []
     for index in range(5):  # normalise_company applies the pass at most five times
         if index:
