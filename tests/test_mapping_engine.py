@@ -240,3 +240,18 @@ def test_matching_is_symmetric_references_real_ids_and_scores_within_0_and_100(o
     assert set(forward["their_id"]) <= {a["id"] for a in theirs}
     assert forward["score"].is_between(0, 100).all()
     assert forward.select("our_id", "their_id").is_unique().all()  # one row per pair
+
+
+def test_the_engine_imports_and_runs_without_django():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from covey.mapping import match_accounts; from covey.mapping.reader import read_accounts; "
+        "r = match_accounts([{'id': '1', 'name': 'Acme', 'website': 'acme.com'}], "
+        "[{'id': 'a', 'name': 'Acme Inc', 'website': 'www.acme.com'}]); "
+        "assert r.matches.height == 1; assert not any(m.startswith('django') for m in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from covey.cli import app
 from covey.mapping.reader import (
     CANNOT_MATCH,
+    MAX_LISTED_PER_KIND,
     MAX_LISTED_PROBLEMS,
     NO_NAME_OR_DOMAIN,
     detect_columns,
@@ -148,11 +149,13 @@ def test_bad_rows_are_reported_with_row_column_and_counts():
     assert report.as_dict()["counts"]["duplicate_id"] == 1
 
 
-def test_the_listed_problems_are_capped_but_the_counts_are_not():
+def test_the_listed_problems_are_capped_per_kind_but_the_counts_are_not():
     rows = [["Id", "Name", "Website"]] + [[str(i), f"Shop {i}", "gmail.com"] for i in range(MAX_LISTED_PROBLEMS + 50)]
+    rows.append(["x", "Acme", "localhost"])
     _, report = read_accounts(csv_bytes(rows), filename="x.csv")
     assert report.counts["never_alone_domain"] == MAX_LISTED_PROBLEMS + 50
-    assert len(report.problems) == MAX_LISTED_PROBLEMS
+    assert sum(p.code == "never_alone_domain" for p in report.problems) == MAX_LISTED_PER_KIND
+    assert [p.row for p in report.problems if p.code == "not_a_domain"] == [len(rows)]
 
 
 def test_ragged_rows_and_stray_quotes_do_not_crash_the_reader():

@@ -146,12 +146,13 @@ def mapping(
     seed: int = typer.Option(1, help="Random seed: the same seed gives the same lists and truth."),
     overlap: float = typer.Option(0.3, min=0.0, max=0.9, help="Share of each list's rows on shared companies."),
     peer: bool = typer.Option(True, "--peer/--no-peer", help="Also map the lists with Splink on DuckDB (up to 100,000 rows)."),
+    peer_u_pairs: float = typer.Option(1e7, min=1e4, help="Pairs Splink samples to estimate u (its docs: 1e7 is often adequate; default 1e6)."),
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
 ) -> None:
     """Account mapping: Covey's engine against generated truth and against Splink (no server)."""
     from covey.bench.mapping import Options, run
 
-    result = run(Options(size=size, seed=seed, overlap=overlap, peer=peer),
+    result = run(Options(size=size, seed=seed, overlap=overlap, peer=peer, peer_u_pairs=peer_u_pairs),
                  progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
     if not as_json:
         _print_mapping_table(result)

@@ -37,6 +37,7 @@ class Options:
     overlap: float = 0.3
     peer: bool = True
     peer_limit: int = PEER_LIMIT
+    peer_u_pairs: float = 1e7
 
 
 def quality(matches: pl.DataFrame, truth: pl.DataFrame) -> dict:
@@ -137,11 +138,12 @@ def run(options: Options, *, progress=print) -> dict:
         from covey.bench.mapping_peer import run_splink
 
         progress("Matching the same frames with Splink on DuckDB (the peer)…")
-        peer = run_splink(ours, theirs)
+        peer = run_splink(ours, theirs, max_pairs=options.peer_u_pairs)
         peer_figures = quality(peer.matches, truth)
         out.update({
             "peer": "splink-duckdb",
             "peer_seconds": peer.seconds,
+            "peer_u_max_pairs": options.peer_u_pairs,
             "peer_stages": peer.stages,
             "peer_predicted_pairs": peer.predicted_pairs,
             **{f"peer_{k}": v for k, v in peer_figures.items()},

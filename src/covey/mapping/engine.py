@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,9 +232,8 @@ def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
 def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame):
     """Row frames with account numbers and every key, and the (acct, domain) pieces of each side.
 
-    Both lists are normalised in one go (a value that occurs in both is normalised once), and the
-    four independent normalisations run in two threads: Polars releases the GIL and many string
-    kernels use one core each.
+    Both lists are normalised in one go, as one column each for names, domains, countries and
+    cities (the streaming engine spreads each over the cores).
     """
     rows_o, rows_t = _numbered(ours), _numbered(theirs)
     pieces_o, pieces_t = _pieces(rows_o), _pieces(rows_t)
@@ -250,9 +248,7 @@ def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame):
         country = fold_keys(pl.concat([rows_o["country"], rows_t["country"]]))
         return country, country_keys(country), fold_keys(pl.concat([rows_o["city"], rows_t["city"]]))
 
-    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        jobs = [pool.submit(names), pool.submit(domains), pool.submit(places)]
-        name_keys, piece_keys, (countries, country_codes, cities) = (job.result() for job in jobs)
+    name_keys, piece_keys, (countries, country_codes, cities) = names(), domains(), places()
     split = rows_o.height
     out = []
     for rows, part in ((rows_o, slice(0, split)), (rows_t, slice(split, None))):
@@ -380,8 +376,11 @@ def _candidates(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOption
              blocks(g_t, "city_key", 3), phones(rows_o), phones(rows_t)], engine=_ENGINE,
         )
     )
-    city_keep = small(city_o, city_t)
+    # City blocks matter only where a row without a country is in them: size those blocks alone.
     no_country = pl.col("country_key").is_null()
+    needed = pl.concat([city_o.filter(no_country).select("block"), city_t.filter(no_country).select("block")]).unique()
+    city_o, city_t = city_o.join(needed, on="block", how="semi"), city_t.join(needed, on="block", how="semi")
+    city_keep = small(city_o, city_t)
     found = [
         pairs(country_o, country_t, small(country_o, country_t)),
         pairs(city_o.filter(no_country), city_t, city_keep),
@@ -391,7 +390,6 @@ def _candidates(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOption
     return pl.concat(found).unique().collect(engine=_ENGINE)
 
 
-_THREADS = int(os.environ.get("COVEY_MAP_THREADS", "2"))
 # Polars' streaming engine runs a chain of string operations on several cores at once (the
 # in-memory engine runs one expression on one core); "in-memory" is there for comparison.
 _ENGINE = os.environ.get("COVEY_MAP_ENGINE", "streaming")

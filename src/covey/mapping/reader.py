@@ -41,7 +41,8 @@ from covey.mapping.keys import domain_keys
 __all__ = ["ImportReport", "Problem", "read_accounts", "detect_columns", "write_matches"]
 
 MAX_CELL_CHARS = 2_000
-MAX_LISTED_PROBLEMS = 1_000
+MAX_LISTED_PROBLEMS = 1_000  # in all…
+MAX_LISTED_PER_KIND = 200  # …and of one kind, so 20,000 duplicate ids do not hide the rest
 
 UNREADABLE = "Cannot read {source}: {reason}"
 NOT_A_TABLE = "{source} is not a CSV or XLSX file ({reason})."
@@ -99,7 +100,7 @@ class ImportReport:
     domain_columns: list[str] = field(default_factory=list)  # further headers read into domains
     ignored_columns: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)  # problem code → how many
-    problems: list[Problem] = field(default_factory=list)  # the first MAX_LISTED_PROBLEMS
+    problems: list[Problem] = field(default_factory=list)  # the first few of each kind (see the caps)
     fatal: str | None = None
 
     @property
@@ -117,7 +118,7 @@ class ImportReport:
         if not rows.height:
             return
         self.counts[code] += rows.height
-        room = MAX_LISTED_PROBLEMS - len(self.problems)
+        room = min(MAX_LISTED_PROBLEMS - len(self.problems), MAX_LISTED_PER_KIND)
         for record in rows.head(max(room, 0)).iter_rows(named=True):
             self.problems.append(Problem(row=record.get("row"), column=record.get("column", column),
                                          message=message(record), code=code))
@@ -193,11 +194,11 @@ def _csv_frame(text: str, delimiter: str) -> pl.DataFrame:
     try:
         frame = pl.read_csv(
             io.BytesIO(text.encode("utf-8")), separator=delimiter, infer_schema=False, truncate_ragged_lines=True,
-            missing_utf8_is_empty_string=False, raise_if_empty=True,
+            raise_if_empty=True,
         )
     except pl.exceptions.NoDataError:
         return pl.DataFrame()
-    except Exception:  # noqa: BLE001 - anything Polars' fast reader refuses, the csv module tries
+    except pl.exceptions.PolarsError:  # what Polars' fast reader refuses, the csv module tries
         csv.field_size_limit(sys.maxsize)
         records = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=False))
         if not records:
