@@ -271,8 +271,10 @@ def _strip_legal(frame: pl.DataFrame) -> pl.LazyFrame:
 def _normalise_pass(frame: pl.DataFrame) -> pl.DataFrame:
     """One ``_normalise_once`` over column ``v`` (folded ASCII) → ``next``."""
     value = (
-        pl.col("stripped").str.replace_all("&", " and ", literal=True).str.replace_all(r"[^\w\s]", " ")
-        .str.replace_all(r"\s+", " ").str.strip_chars()
+        # The text is lower-case ASCII with spaces as its only white space here, so these classes
+        # are exactly Python's [^\w\s] and \s+ (and "two or more" spares rewriting every space).
+        pl.col("stripped").str.replace_all("&", " and ", literal=True).str.replace_all(r"[^a-z0-9_ ]", " ")
+        .str.replace_all(r" {2,}", " ").str.strip_chars()
     )
     return (
         _strip_legal(frame)
@@ -300,7 +302,7 @@ def _company_table(frame: pl.DataFrame) -> pl.DataFrame:
     # Printable ASCII and the table's letters only: cleanco and Python's str.split know characters
     # (control characters, other Unicode spaces, combining marks) these expressions treat otherwise.
     safe = r"^[\x20-\x7e" + "".join(keys) + r"]*$"
-    value = pl.col("raw").str.strip_chars().str.replace_all(" +", " ")
+    value = pl.col("raw").str.strip_chars().str.replace_all(" {2,}", " ")
     if keys:
         value = value.str.replace_many(keys, folded)
     frame = frame.lazy().with_columns(ok=pl.col("raw").str.contains(safe), v=value.str.to_lowercase()).collect(
