@@ -324,18 +324,19 @@ def _accepted(options: MatchOptions, *, allow_unique: bool) -> pl.Expr:
 
 
 def _grams(rows: pl.DataFrame, options: MatchOptions) -> pl.LazyFrame:
-    """(row, gram): each word of two or more characters of the name's core, and each adjacent
-    word pair."""
-    key = pl.col("core")
-    grams = rows.lazy().select(
-        "row",
-        gram=pl.concat_list(
-            key.str.split(" "),
-            key.str.extract_all(r"\S+ \S+"),  # (w1 w2) (w3 w4)…
-            key.str.replace(r"^\S+ ", "").str.extract_all(r"\S+ \S+"),  # (w2 w3) (w4 w5)…
-        ),
+    """(row, country_key, city_key, gram): each word of two or more characters of the name's core,
+    and each adjacent word pair."""
+    fields = ["row", "country_key", "city_key"]
+    words = rows.lazy().select(*fields, words=pl.col("core").str.split(" "))
+    unigrams = words.select(*fields, gram="words").explode("gram")
+    # Word pairs: the words but the last, and the words but the first, exploded side by side (both
+    # lists have the same length, so the rows line up; a one-word name gives a null and is dropped).
+    firsts = words.select(*fields, a=pl.col("words").list.slice(0, pl.col("words").list.len() - 1)).explode("a")
+    seconds = words.select(b=pl.col("words").list.slice(1)).explode("b")
+    bigrams = pl.concat([firsts, seconds], how="horizontal").select(
+        *fields, gram=pl.concat_str([pl.col("a"), pl.lit(" "), pl.col("b")])
     )
-    return grams.explode("gram").filter(pl.col("gram").str.len_chars() >= 2)
+    return pl.concat([unigrams, bigrams]).filter(pl.col("gram").str.len_chars() >= 2)
 
 
 def _candidates(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) -> pl.DataFrame:
@@ -347,10 +348,9 @@ def _candidates(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOption
     different countries never match), i.e. the rows without a country against every row with the
     city, both ways; the phone number is a block of its own.
     """
-    fields = ["row", "country_key", "city_key", "phone_key"]
     # Collected once: each is the source of several block tables below.
-    g_o = _grams(rows_o, options).join(rows_o.lazy().select(fields), on="row").collect(engine=_ENGINE).lazy()
-    g_t = _grams(rows_t, options).join(rows_t.lazy().select(fields), on="row").collect(engine=_ENGINE).lazy()
+    g_o, g_t = (frame.lazy() for frame in pl.collect_all([_grams(rows_o, options), _grams(rows_t, options)],
+                                                          engine=_ENGINE))
 
     def blocks(g: pl.LazyFrame, place: str, salt: int) -> pl.LazyFrame:
         return g.filter(pl.col(place).is_not_null()).select(
@@ -410,9 +410,12 @@ def _fuzzy(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) ->
     min_length = max(options.min_name_length, 3)
 
     def side(rows: pl.DataFrame) -> pl.DataFrame:
+        # "row" becomes the position in this subset, so candidates can fetch their rows by gather
+        # (much cheaper than joining millions of pairs back on a key).
         return (
             rows.lazy().filter(pl.col("name_key").str.len_chars() >= min_length)
-            .with_columns(core=_core(pl.col("name_key"))).collect(engine=_ENGINE)
+            .with_columns(core=_core(pl.col("name_key")), row=pl.int_range(pl.len(), dtype=pl.UInt32))
+            .collect(engine=_ENGINE)
         )
 
     rows_o, rows_t = side(rows_o), side(rows_t)
@@ -421,12 +424,22 @@ def _fuzzy(rows_o: pl.DataFrame, rows_t: pl.DataFrame, options: MatchOptions) ->
         return empty, 0
     pairs = _candidates(rows_o, rows_t, options)
     candidates = pairs.height
-    evidence = ["row", "core", *_EVIDENCE]
-    pairs = (
-        pairs.join(rows_o.select(evidence), left_on="row_o", right_on="row")
-        .join(rows_t.select(evidence), left_on="row_t", right_on="row", suffix="_t")
-        .filter((pl.col("name_key") != pl.col("name_key_t")) & _accepted(options, allow_unique=False))
-    )
+    # The evidence rules only compare keys for equality, so they run on 64-bit hashes of them
+    # (fetching millions of numbers by position is far cheaper than fetching strings; a collision
+    # would take ~2^-64 per pair). The names themselves are fetched for the pairs that pass.
+    def numeric(rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.select(
+            "acct", "has_domain", "taken", "name_accounts",
+            *[pl.when(pl.col(c).is_not_null()).then(pl.col(c).hash(seed=11)).alias(c)
+              for c in ("name_key", "country_key", "city_key", "phone_key")],
+        )
+
+    pairs = pl.concat(
+        [pairs, numeric(rows_o).select(pl.all().gather(pairs["row_o"])),
+         numeric(rows_t).select(pl.all().gather(pairs["row_t"]).name.suffix("_t"))],
+        how="horizontal",
+    ).filter((pl.col("name_key") != pl.col("name_key_t")) & _accepted(options, allow_unique=False))
+    pairs = pairs.with_columns(core=rows_o["core"].gather(pairs["row_o"]), core_t=rows_t["core"].gather(pairs["row_t"]))
     if not pairs.height:
         return empty, candidates
     left, right = pairs["core"].to_list(), pairs["core_t"].to_list()
