@@ -72,22 +72,22 @@ def _suffix_tables() -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
 
 def _hosts(raw: pl.Series) -> pl.Series:
     """The host part, exactly as ``normalise_domain`` cuts it (before IDNA and the suffix list)."""
-    frame = pl.DataFrame({"v": raw.str.strip_chars().str.to_lowercase()}).with_row_index("i")
-    at = frame["v"].str.contains("@", literal=True)
+    v = pl.col("v")
     # An @ is rare in a website column: those rows take the plain regular expressions; the rest
     # use find() (the fast, capture-free engine) and slicing.
-    with_at = frame.filter(at).with_columns(
-        v=pl.col("v").str.replace(r"^[a-z][a-z0-9+.-]*://", "").str.replace(r"^.*@", "")
+    cut_at = v.str.replace(r"^[a-z][a-z0-9+.-]*://", "").str.replace(r"^.*@", "")
+    cut_scheme = pl.when(v.str.contains(r"^[a-z][a-z0-9+.-]*://")).then(
+        v.str.slice(v.str.find("://", literal=True) + 3)
+    ).otherwise(v)
+    cut = pl.col("h").str.find(r"[/?#\s:]")
+    return (
+        pl.DataFrame({"v": raw}).lazy()
+        .with_columns(v=v.str.strip_chars().str.to_lowercase())
+        .with_columns(h=pl.when(v.str.contains("@", literal=True)).then(cut_at).otherwise(cut_scheme))
+        .select(pl.when(cut.is_null()).then(pl.col("h")).otherwise(pl.col("h").str.slice(0, cut)).str.strip_chars("."))
+        .collect(engine=_ENGINE)
+        .to_series()
     )
-    plain = frame.filter(~at).with_columns(
-        v=pl.when(pl.col("v").str.contains(r"^[a-z][a-z0-9+.-]*://"))
-        .then(pl.col("v").str.slice(pl.col("v").str.find("://", literal=True) + 3))
-        .otherwise(pl.col("v"))
-    )
-    frame = pl.concat([plain, with_at]).sort("i")
-    cut = pl.col("v").str.find(r"[/?#\s:]")
-    host = pl.when(cut.is_null()).then(pl.col("v")).otherwise(pl.col("v").str.slice(0, cut))
-    return frame.lazy().select(host.str.strip_chars(".")).collect(engine=_ENGINE).to_series()
 
 
 def _fast_domains(raw: pl.Series) -> pl.DataFrame:
