@@ -94,10 +94,10 @@ class MatchOptions:
     strong_fuzzy_threshold: float = 85.0  # with strong support (the city or the phone)
     short_name_length: int = 8  # shorter names: one letter is a bigger change…
     short_name_penalty: float = 5.0  # …so their thresholds are this much higher
-    max_domain_accounts: int = 25
-    max_block_pairs: int = 400
-    min_name_length: int = 2
-    never_alone_domains: frozenset[str] = NEVER_ALONE
+    max_domain_accounts: int = 25  # a domain on more accounts of a list is a group/hosting domain
+    max_block_pairs: int = 400  # bigger fuzzy blocks (a common word in a country) are skipped
+    min_name_length: int = 2  # shorter normalised names never match by name
+    never_alone_domains: frozenset[str] = NEVER_ALONE  # extend for a customer's own list
 
 
 @dataclass
