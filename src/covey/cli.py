@@ -148,6 +148,45 @@ def createuser(
     console.print(f"Created {role} [bold]{email}[/bold].")
 
 
+@app.command(name="map")
+def map_accounts(
+    ours: str = typer.Option(..., "--ours", help="Our account list (CSV or XLSX)."),
+    theirs: str = typer.Option(..., "--theirs", help="The partner's account list (CSV or XLSX)."),
+    out: str = typer.Option(..., "--out", help="Where to write the matches (CSV: our_id, their_id, kind, score)."),
+    problems: int = typer.Option(10, min=0, help="How many import problems to list per file."),
+) -> None:
+    """Account mapping without a server: which accounts two lists have in common."""
+    from covey.mapping import match_accounts
+    from covey.mapping.reader import read_accounts, write_matches
+
+    frames = []
+    for label, path in (("ours", ours), ("theirs", theirs)):
+        frame, report = read_accounts(path)
+        if not report.ok:
+            err.print(f"[red]{report.fatal}[/red]")
+            raise typer.Exit(2)
+        console.print(f"{label}: {report.rows:,} rows, {report.accounts:,} accounts from {report.source} "
+                      f"({report.encoding}; columns {', '.join(f'{k}={v!r}' for k, v in report.columns.items())}"
+                      + (f"; more domains from {', '.join(map(repr, report.domain_columns))}" if report.domain_columns else "")
+                      + ")")
+        if report.counts:
+            console.print("  problems: " + ", ".join(f"{code} {n:,}" for code, n in sorted(report.counts.items())))
+            for problem in report.problems[:problems]:
+                where = f"row {problem.row}" if problem.row else "file"
+                console.print(f"  {where}{f' ({problem.column})' if problem.column else ''}: {problem.message}",
+                              highlight=False, markup=False)
+        frames.append(frame)
+    result = match_accounts(*frames)
+    try:
+        write_matches(result.matches, out)
+    except OSError as exc:
+        err.print(f"[red]Cannot write {out}: {exc.strerror or exc}[/red]")
+        raise typer.Exit(2) from None
+    kinds = ", ".join(f"{k} {result.counts[f'matches_{k}']:,}" for k in ("domain", "name_exact", "name_fuzzy"))
+    console.print(f"{result.matches.height:,} matched pairs ({kinds}) in {sum(result.seconds.values()):.2f} s "
+                  f"→ {out}")
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     help="Run a Django management command (e.g. covey manage check --deploy).",

@@ -137,3 +137,66 @@ def _num(value) -> str:
 
 def _counts(counts: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+@bench_app.command()
+def mapping(
+    size: int = typer.Option(100_000, min=100, max=5_000_000, help="Rows in each of the two lists."),
+    seed: int = typer.Option(1, help="Random seed: the same seed gives the same lists and truth."),
+    overlap: float = typer.Option(0.3, min=0.0, max=0.9, help="Share of each list's rows on shared companies."),
+    peer: bool = typer.Option(True, "--peer/--no-peer", help="Also map the lists with Splink on DuckDB (up to 100,000 rows)."),
+    peer_u_pairs: float = typer.Option(1e7, min=1e4, help="Pairs Splink samples to estimate u (its docs: 1e7 is often adequate; default 1e6)."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
+) -> None:
+    """Account mapping: Covey's engine against generated truth and against Splink (no server)."""
+    from covey.bench.mapping import Options, run
+
+    result = run(Options(size=size, seed=seed, overlap=overlap, peer=peer, peer_u_pairs=peer_u_pairs),
+                 progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
+    if result["peer"] == "none":
+        err.print(f"Peer skipped: {result['peer_skipped']}.")
+    if not as_json:
+        _print_mapping_table(result)
+    print(json.dumps(result, separators=(", ", ": ")), flush=True)
+
+
+def _print_mapping_table(r: dict) -> None:
+    def mark(name: str) -> str:
+        if name not in r["targets_met"]:
+            return ""
+        return " [green]✓[/green]" if r["targets_met"][name] else " [red]✗[/red]"
+
+    has_peer = r["peer"] == "splink-duckdb"
+    table = Table(title=f"covey bench mapping: 2 × {r['size']:,} rows, {r['true_pairs']:,} true pairs, seed {r['seed']}")
+    table.add_column("Figure")
+    table.add_column("Covey", justify="right")
+    table.add_column("Splink" if has_peer else "Peer", justify="right")
+    table.add_column("Target")
+
+    def peer(key: str, fmt: str = "{}") -> str:
+        return fmt.format(r[key]) if has_peer and r.get(key) is not None else "–"
+
+    table.add_row("Seconds (engine)", f"{r['seconds']:.2f}", peer("peer_seconds", "{:.2f}"), "≤ 30 at 1M" + mark("seconds_at_1m"))
+    for stage, secs in r["stages"].items():
+        table.add_row(f"  {stage}", f"{secs:.2f}", "", "")
+    if has_peer:
+        table.add_row("Times faster (ratio)", f"{r['ratio']:.1f}×", "", "≥ 5× at 100k" + mark("ratio_at_100k"))
+    table.add_row("Precision", f"{r['precision']:.4f}", peer("peer_precision", "{:.4f}"), "≥ 0.99" + mark("precision"))
+    table.add_row("Recall", f"{r['recall']:.4f}", peer("peer_recall", "{:.4f}"), "")
+    table.add_row("F1", f"{r['f1']:.4f}", peer("peer_f1", "{:.4f}"),
+                  "≥ 0.95" + mark("f1") + (", ≥ peer" + mark("f1_not_below_peer") if has_peer else ""))
+    table.add_row("Matches", f"{r['matches']:,}", peer("peer_predicted_pairs", "{:,}"), "")
+    for kind, count in r["matches_by_kind"].items():
+        table.add_row(f"  {kind}", f"{count:,}", "", "")
+    table.add_row("False positives", f"{r['false_positives']:,}", peer("peer_false_positives", "{:,}"), "")
+    for role, count in sorted(r["false_positives_by_their_role"].items()):
+        table.add_row(f"  their {role}", f"{count:,}", "", "")
+    table.add_row("Candidate pairs", f"{r['candidate_pairs']:,}", "", "")
+    table.add_row("Peak RSS, engine (MB)", f"{r['peak_rss_mb']:,.0f}", "", "≤ 6,144 at 1M" + mark("peak_rss_mb_at_1m"))
+    table.add_row("Peak RSS, process (MB)", f"{r['process_peak_rss_mb']:,.0f}", "", "")
+    table.add_row("CSV read (s)", f"{r['csv_read_seconds']:.2f}", "", f"{r['csv_mb']:,.0f} MB")
+    console.print(table)
+    console.print("Ratio = Splink seconds ÷ Covey seconds (how many times faster Covey is); Splink's seconds include "
+                  f"the same normalisation, and it samples {r.get('peer_u_max_pairs', 0):,.0f} pairs for u.")
+    console.print(f"Peak RSS scope: {r['peak_rss_scope']}. Load average after the run: {r['load_average']} on "
+                  f"{os.cpu_count()} cores (other work on the machine slows every figure).")

@@ -1,0 +1,168 @@
+"""The ``mapping`` workload: two generated CRM lists with a known overlap, matched by Covey's engine
+and by Splink on DuckDB.
+
+Steps: generate the lists and the truth (``mapping_data``) → write them as CSV in Salesforce and
+HubSpot layouts → read them back with the importer (timed: ``csv_read_seconds``) → run the engine on
+the two frames in memory (timed end to end: ``seconds``, with its stages) → score against the truth
+→ the same frames through Splink (``mapping_peer``; up to ``peer_limit`` rows, beyond which Splink
+on one machine takes too long to be a useful comparison) → figures.
+
+Memory: ``peak_rss_mb`` is the process's resident-set high-water mark *during the engine run* (the
+kernel's counter is reset just before it, so it includes the two input frames already in memory,
+and everything Polars, NumPy and RapidFuzz allocate outside Python's allocator);
+``process_peak_rss_mb`` is the high-water mark of the whole run up to then (generation and CSV
+reading included).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+TARGETS = {"seconds_at_1m": 30.0, "peak_rss_mb_at_1m": 6144.0, "precision": 0.99, "f1": 0.95, "ratio_at_100k": 5.0}
+PEER_LIMIT = 100_000
+
+
+@dataclass
+class Options:
+    size: int = 100_000
+    seed: int = 1
+    overlap: float = 0.3
+    peer: bool = True
+    peer_limit: int = PEER_LIMIT
+    peer_u_pairs: float = 1e7
+
+
+def quality(matches: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """Precision, recall and F1 of (our_id, their_id) pairs against the true pairs."""
+    found = matches.select("our_id", "their_id").unique()
+    true = truth.select("our_id", "their_id").unique()
+    tp = found.join(true, on=["our_id", "their_id"], how="semi").height
+    fp, fn = found.height - tp, true.height - tp
+    precision = tp / found.height if found.height else 1.0
+    recall = tp / true.height if true.height else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"true_positives": tp, "false_positives": fp, "false_negatives": fn,
+            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def _status_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's RSS high-water mark (Linux); False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _maxrss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run(options: Options, *, progress=print) -> dict:
+    from covey.bench.mapping_data import generate
+    from covey.mapping import match_accounts
+    from covey.mapping.reader import read_accounts
+
+    started = time.perf_counter()
+    progress(f"Generating two lists of {options.size:,} accounts (seed {options.seed}, overlap {options.overlap:.0%})…")
+    workload = generate(size=options.size, seed=options.seed, overlap=options.overlap)
+    generate_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="covey-bench-mapping-") as work:
+        ours_csv, theirs_csv = Path(work) / "ours.csv", Path(work) / "theirs.csv"
+        workload.ours.write_csv(ours_csv)
+        workload.theirs.write_csv(theirs_csv)
+        csv_bytes = ours_csv.stat().st_size + theirs_csv.stat().st_size
+        roles, truth = workload.roles, workload.truth
+        del workload
+        progress(f"Reading the CSV files back ({csv_bytes / 1e6:,.0f} MB)…")
+        read_started = time.perf_counter()
+        ours, our_report = read_accounts(ours_csv)
+        theirs, their_report = read_accounts(theirs_csv)
+        csv_read_seconds = time.perf_counter() - read_started
+    gc.collect()
+    process_peak = _maxrss_mb()
+    resettable = _reset_peak()
+    progress("Matching with Covey's engine…")
+    engine_started = time.perf_counter()
+    result = match_accounts(ours, theirs)
+    seconds = time.perf_counter() - engine_started
+    peak = (_status_mb("VmHWM") if resettable else None) or _maxrss_mb()
+    process_peak = max(process_peak, peak)
+    figures = quality(result.matches, truth)
+    fp_roles = (
+        result.matches.join(truth, on=["our_id", "their_id"], how="anti").join(roles, on="their_id", how="left")
+        .group_by("role").len()
+    )
+    out: dict = {
+        "workload": "mapping",
+        "size": options.size,
+        "seed": options.seed,
+        "overlap": options.overlap,
+        "true_pairs": truth.height,
+        "seconds": round(seconds, 3),
+        "stages": result.seconds,
+        "csv_read_seconds": round(csv_read_seconds, 3),
+        "csv_mb": round(csv_bytes / 1e6, 1),
+        "generate_seconds": round(generate_seconds, 3),
+        "candidate_pairs": result.candidate_pairs,
+        "matches": result.matches.height,
+        "matches_by_kind": {k: result.counts[f"matches_{k}"] for k in ("domain", "name_exact", "name_fuzzy")},
+        **figures,
+        "false_positives_by_their_role": {str(k): v for k, v in fp_roles.iter_rows()},
+        "peak_rss_mb": peak,
+        "peak_rss_scope": "engine run (high-water mark reset before it)" if resettable else "whole process",
+        "process_peak_rss_mb": process_peak,
+        "import_problems": {"ours": dict(our_report.counts), "theirs": dict(their_report.counts)},
+    }
+    if options.peer and options.size <= options.peer_limit:
+        from covey.bench.mapping_peer import run_splink
+
+        progress("Matching the same frames with Splink on DuckDB (the peer)…")
+        peer = run_splink(ours, theirs, max_pairs=options.peer_u_pairs)
+        peer_figures = quality(peer.matches, truth)
+        out.update({
+            "peer": "splink-duckdb",
+            "peer_seconds": peer.seconds,
+            "peer_u_max_pairs": options.peer_u_pairs,
+            "peer_stages": peer.stages,
+            "peer_predicted_pairs": peer.predicted_pairs,
+            **{f"peer_{k}": v for k, v in peer_figures.items()},
+            "ratio": round(peer.seconds / seconds, 2) if seconds else 0.0,
+        })
+    else:
+        reason = "--no-peer" if not options.peer else f"size above {options.peer_limit:,}: Splink on 2 cores would take too long"
+        out.update({"peer": "none", "peer_skipped": reason, "peer_seconds": 0.0, "peer_f1": None, "ratio": None})
+    out["load_average"] = round(os.getloadavg()[0], 2)
+    out["targets_met"] = _targets(out)
+    return out
+
+
+def _targets(r: dict) -> dict:
+    met = {"precision": r["precision"] >= TARGETS["precision"], "f1": r["f1"] >= TARGETS["f1"]}
+    if r["size"] >= 1_000_000:
+        met["seconds_at_1m"] = r["seconds"] <= TARGETS["seconds_at_1m"]
+        met["peak_rss_mb_at_1m"] = r["peak_rss_mb"] <= TARGETS["peak_rss_mb_at_1m"]
+    if r.get("peer") == "splink-duckdb" and r["size"] >= 100_000:
+        met["ratio_at_100k"] = r["ratio"] >= TARGETS["ratio_at_100k"]
+        met["f1_not_below_peer"] = r["f1"] >= r["peer_f1"]
+    return met
