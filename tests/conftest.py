@@ -27,6 +27,16 @@ def pytest_configure(config):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``pure`` need no database: on the PostgreSQL pass they would only repeat."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    skip = pytest.mark.skip(reason="pure: already ran in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("pure"):
+            item.add_marker(skip)
+
+
 def _user(email, *, role="", name=""):
     from covey.core.models import User
 

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "covey.registrations",
     "covey.cosell",
     "covey.joint",
+    "covey.programs",
+    "covey.payouts",
 ]
 
 MIDDLEWARE = [

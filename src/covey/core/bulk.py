@@ -50,7 +50,8 @@ from django.db.models.fields import NOT_PROVIDED
 from covey.core.sql import prepared_cursor
 
 __all__ = [
-    "bulk_insert", "columns_for", "indexes_deferred", "insert_instances", "insert_together", "next_id", "prepare_rows",
+    "bulk_insert", "columns_for", "indexes_deferred", "insert_frame", "insert_instances", "insert_together", "next_id",
+    "prepare_rows", "read_frame",
 ]
 
 # Field types whose Python values both drivers take as they are; anything else goes through
@@ -372,6 +373,95 @@ def _json_default(value):
     if isinstance(value, (Decimal, UUID)):
         return str(value)
     raise TypeError(f"{type(value).__name__} cannot be written by insert_together")
+
+
+def insert_frame(model: type[models.Model], frame, *, using: str = "default") -> int:
+    """Insert the rows of a Polars frame whose columns are ``model``'s attnames; return the count.
+
+    PostgreSQL: the frame is written as CSV by Polars (native code) and streamed into one
+    ``COPY … FROM STDIN``, so millions of rows never become Python objects. SQLite: ``executemany``.
+    Like ``bulk_insert``, it applies no model defaults: give every NOT NULL column.
+    """
+    import polars as pl
+
+    if not frame.height:
+        return 0
+    connection = connections[using]
+    given = columns_for(model, list(frame.columns))
+    _check_not_null_columns(model, given)
+    table = connection.ops.quote_name(model._meta.db_table)
+    column_sql = ", ".join(connection.ops.quote_name(f.column) for f in given)
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            data = frame.write_csv(include_header=False, null_value="\\N", quote_style="non_numeric",
+                                   datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+            with connection.wrap_database_errors, cursor.cursor.copy(
+                f"COPY {table} ({column_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+            ) as copy:
+                copy.write(data.encode())
+        else:
+            text = frame.with_columns(
+                [pl.col(c).cast(pl.Utf8) for c, t in frame.schema.items() if t == pl.Date]
+                + [pl.col(c).dt.replace_time_zone(None).dt.strftime("%Y-%m-%d %H:%M:%S.%f").alias(c)
+                   for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+            )
+            placeholders = ", ".join(["%s"] * len(given))
+            cursor.executemany(f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})", text.rows())
+    return frame.height
+
+
+def read_frame(sql: str, params: list, schema: dict, *, using: str = "default"):
+    """The rows of a query as a Polars frame with ``schema`` (column → dtype, in SELECT order).
+
+    On PostgreSQL the rows stream out through ``COPY (query) TO STDOUT`` as CSV, which psycopg reads
+    in bulk and Polars parses in native code: no Python object per value, the way a million rows come
+    out in seconds. Booleans must be selected as 0/1 integers (CSV has no boolean). Elsewhere it is
+    an ordinary cursor.
+    """
+    import io
+
+    import polars as pl
+
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        buffer = io.BytesIO()
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+        if not buffer.tell():
+            return pl.DataFrame(schema=schema)
+        wire = {name: (pl.Int8 if dtype == pl.Boolean else pl.Utf8 if isinstance(dtype, pl.List) else dtype)
+                for name, dtype in schema.items()}
+        frame = pl.read_csv(buffer.getvalue(), has_header=False, new_columns=list(schema), schema_overrides=wire,
+                            try_parse_dates=False)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        # SQLite answers dates as date objects for date columns and as text for expressions.
+        dates = [i for i, dtype in enumerate(schema.values()) if dtype == pl.Date]
+        if dates and rows:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i in dates:
+                    value = row[i]
+                    if isinstance(value, str):
+                        row[i] = date.fromisoformat(value[:10])
+                    elif isinstance(value, datetime):
+                        row[i] = value.date()
+        wire = {name: (pl.Int8 if dtype == pl.Boolean else pl.Utf8 if isinstance(dtype, pl.List) else dtype)
+                for name, dtype in schema.items()}
+        frame = pl.DataFrame(rows, schema=wire, orient="row")
+    casts = []
+    for name, dtype in schema.items():
+        if dtype == pl.Boolean:
+            casts.append(pl.col(name).cast(pl.Boolean))
+        elif isinstance(dtype, pl.List):
+            casts.append(pl.col(name).fill_null("").str.split("|").list.filter(pl.element() != "").alias(name))
+        elif dtype == pl.Date and frame.schema[name] == pl.Utf8:
+            casts.append(pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d"))
+    return frame.with_columns(casts) if casts else frame
 
 
 def next_id(model: type[models.Model], *, using: str = "default") -> int:

@@ -134,6 +134,7 @@ class AuditEvent(models.Model):
         DELETE = "delete", "Deleted"
         IMPORT = "import", "Imported"
         TRANSITION = "transition", "Changed state"  # a workflow step: approve, reject, expire, resolve…
+        REFUSED = "refused", "Refused"  # an attempted change the rules forbid (editing a locked version…)
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -290,6 +290,44 @@ class OpportunityPartner(models.Model):
         return f"{self.partner} ({self.get_role_display()}) on {self.opportunity}"
 
 
+# --- what happened after the deal closed ---------------------------------------------------
+
+
+class DealEventKind(models.TextChoices):
+    PAID = "paid", "Customer paid"
+    CHURNED = "churned", "Customer churned"
+    REFUNDED = "refunded", "Refunded"
+    ADOPTION = "adoption", "Adoption milestone reached"
+
+
+class DealEvent(models.Model):
+    """A fact about a won deal that comes from billing or customer success, not from the sales
+    pipeline: the customer paid, left, was refunded, reached an adoption milestone. Partner payouts
+    depend on them (payable after payment, clawed back after early churn or refund, outcome bonuses)."""
+
+    public_id = PublicIdField(prefix="dev")
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=DealEventKind.choices)
+    occurred_on = models.DateField()
+    amount_minor = models.BigIntegerField(null=True, blank=True, help_text="Payments and refunds, in the deal's currency")
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__isnull=True) | Q(amount_minor__gte=0),
+                                   name="deal_event_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["kind", "occurred_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_on}"
+
+
 # --- activities ------------------------------------------------------------------------------
 
 

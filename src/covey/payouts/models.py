@@ -1,0 +1,294 @@
+"""The payout ledger, statements, disputes and payout batches.
+
+Design overview (the ledger):
+- ``LedgerEntry`` rows are what partners are owed: one row per (rule, partner, deal or period,
+  component), in integer minor units of one currency, with the base, the rate, the rule and program
+  version that produced it, and one line of plain-language explanation. Amounts are rounded once, half
+  away from zero, when the entry is made.
+- The ledger is append-only. Posted rows are never updated or deleted; the database refuses both
+  (triggers installed by this app's migration). A correction is a *reversing* entry (the negative of
+  the one it reverses, pointing at it with ``reverses``, same source and rule) plus, when something
+  is still owed, a new entry.
+- Every entry has a ``key`` naming what it pays for. Re-running a quarter computes the entries again
+  and compares them by key with what is posted: equal amounts post nothing; a changed amount posts a
+  reversal of what was there and the new entry; a key that no longer earns anything is reversed. So
+  running a quarter twice changes nothing, and the net of a key is always what the rules say now.
+- An entry is *payable* from ``payable_on`` (the customer's payment date plus the program's delay);
+  until then it waits. Statements collect payable entries that are on no statement yet.
+
+Statements move draft → acknowledged or disputed → approved (by finance) → paid. A statement is per
+partner, program, statement period and currency, so every total is exact in one currency and a
+payout batch pays one currency. Disputes attach to one line; finance resolves them into adjustment
+entries (posted like any other entry, so the ledger explains them too).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from covey.core.ids import PublicIdField
+from covey.core.validators import validate_currency
+
+
+class Source(models.TextChoices):
+    DEAL = "deal", "Deal"
+    RECURRING = "recurring", "Recurring commission"
+    REGISTRATION = "registration", "Registration bonus"
+    ACCELERATOR = "accelerator", "Accelerator"
+    REBATE = "rebate", "Rebate"
+    SPIFF = "spiff", "SPIFF"
+    OUTCOME = "outcome", "Outcome bonus"
+    CLAWBACK = "clawback", "Clawback"
+    CAP = "cap", "Cap"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    MDF = "mdf", "Market development funds"
+
+
+class FxRate(models.Model):
+    """How many units of the base currency one unit of ``currency`` was worth in a fiscal quarter."""
+
+    period_key = models.CharField(max_length=8, help_text="Fiscal quarter, e.g. 2026Q3")
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    base_currency = models.CharField(max_length=3, validators=[validate_currency])
+    per_base = models.DecimalField(max_digits=20, decimal_places=10)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["period_key", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["period_key", "currency"], name="one_fx_rate_per_period_and_currency"),
+            models.CheckConstraint(condition=Q(per_base__gt=0), name="fx_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_key}: 1 {self.currency} = {self.per_base} {self.base_currency}"
+
+
+class RunKind(models.TextChoices):
+    POST = "post", "Posted"
+    SIMULATE = "simulate", "Simulated"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PayoutRun(models.Model):
+    """One calculation of a program's quarter (posted to the ledger, or simulated under a draft)."""
+
+    public_id = PublicIdField(prefix="run")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="runs")
+    version = models.ForeignKey("programs.ProgramVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="Simulations: the draft replayed")
+    period_key = models.CharField(max_length=8)
+    kind = models.CharField(max_length=10, choices=RunKind.choices, default=RunKind.POST)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    figures = models.JSONField(default=dict, blank=True)  # counts, totals, timings, simulated differences
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.period_key} ({self.get_kind_display()})"
+
+
+class EntryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> EntryQuerySet:
+        """Vendor staff see every entry; a partner user only its own partner's."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_vendor:
+            return self
+        membership = user.membership
+        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+
+
+class LedgerEntry(models.Model):
+    public_id = PublicIdField(prefix="led")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey("programs.ProgramVersion", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    run = models.ForeignKey(PayoutRun, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="ledger_entries")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+", help_text="SPIFFs: the partner rep paid")
+    period_key = models.CharField(max_length=8, help_text="The fiscal quarter that earned it")
+    source = models.CharField(max_length=12, choices=Source.choices)
+    rule = models.ForeignKey("programs.Rule", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rule_kind = models.CharField(max_length=24, blank=True)
+    opportunity = models.ForeignKey("crm.Opportunity", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    key = models.CharField(max_length=160, help_text="What it pays for; reruns compare by it")
+    base_minor = models.BigIntegerField(null=True, blank=True)
+    rate = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, help_text="A fraction: 0.1 = 10 %")
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    explanation = models.CharField(max_length=500)
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
+    payable_on = models.DateField(null=True, blank=True, help_text="Empty: waiting for the customer's payment")
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["posted_at", "id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["program", "period_key", "partner"]),
+            models.Index(fields=["program", "key"]),
+            models.Index(fields=["partner", "payable_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.explanation
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("ledger entries are append-only: post a reversing entry instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("ledger entries are append-only: post a reversing entry instead")
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged by the partner"
+    DISPUTED = "disputed", "Disputed"
+    APPROVED = "approved", "Approved by finance"
+    PAID = "paid", "Paid"
+
+
+class StatementQuerySet(models.QuerySet):
+    def visible_to(self, user) -> StatementQuerySet:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_vendor:
+            return self
+        membership = user.membership
+        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+
+
+class Statement(models.Model):
+    public_id = PublicIdField(prefix="stm")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="statements")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="statements")
+    period_key = models.CharField(max_length=8, help_text="Statement period: 2026Q3, or 2026-08 when monthly")
+    period_end = models.DateField()
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    status = models.CharField(max_length=12, choices=StatementStatus.choices, default=StatementStatus.DRAFT)
+    total_minor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey("PayoutBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="statements")
+
+    objects = StatementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_end", "partner", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "partner", "period_key", "currency"],
+                                    name="one_statement_per_partner_period_currency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.program} · {self.period_key} · {self.currency}"
+
+
+class StatementLine(models.Model):
+    """An entry on a statement. An entry is on one statement at most (the unique key enforces it)."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="statement_line")
+
+    class Meta:
+        ordering = ["statement", "entry"]
+
+    def __str__(self) -> str:
+        return f"{self.statement}: {self.entry}"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved with an adjustment"
+    REJECTED = "rejected", "Rejected"
+
+
+class Dispute(models.Model):
+    public_id = PublicIdField(prefix="dsp")
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="disputes")
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="disputes")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    comment = models.TextField()
+    status = models.CharField(max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    adjustment = models.ForeignKey(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry"], condition=Q(status="open"), name="one_open_dispute_per_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute on {self.entry}"
+
+
+class DisputeFile(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to="disputes/%Y/%m/")
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchStatus(models.TextChoices):
+    EXPORTED = "exported", "Exported"
+    PAID = "paid", "Paid"
+
+
+class PayoutBatch(models.Model):
+    public_id = PublicIdField(prefix="bat")
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.EXPORTED)
+    total_minor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    reference = models.CharField(max_length=100, blank=True, help_text="The bank's or payment run's reference")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Payout batch {self.public_id} ({self.currency})"

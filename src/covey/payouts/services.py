@@ -1,0 +1,147 @@
+"""Payout workflows: running a quarter, statements, disputes, payout batches, the simulator.
+
+Running a quarter (``quarter_run``): for each program version in force (the general one and any
+pilot), load the facts for the partners it governs (``facts.load``), compute the entries
+(``engine.compute``) and post the difference to the ledger (``posting.post``), all in one
+transaction with the program row locked, so two runs of one program cannot interleave. Missing FX
+rates stop the run before anything is written. A run for a few partners (``partner_ids``) recomputes
+only theirs: that is how one deal's change is reflected in about a second.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from decimal import Decimal
+
+import polars as pl
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from covey.core import audit
+from covey.payouts import engine as E
+from covey.payouts import facts as F
+from covey.payouts.models import PayoutRun, RunKind, RunStatus
+from covey.payouts.posting import Posted, post
+from covey.programs.models import Enrolment, Program, ProgramVersion, VersionStatus
+from covey.programs.rules import parse_rule
+
+NO_VERSION = "No published version of {program} governs {quarter}; publish one first."
+QUARTER_NOT_OVER = "{quarter} has not ended yet; a quarter is paid after its last day ({end})."
+BAD_PERIOD = "Name a fiscal quarter such as 2026Q3."
+
+
+def version_spec(version: ProgramVersion) -> E.VersionSpec:
+    """The pure form of a version the engine reads (rules parsed, percents as fractions)."""
+    tiers = list(version.tiers.all())
+    codes = {t.code for t in tiers}
+    rules = tuple(E.RuleSpec(r.id, r.kind, r.name, parse_rule(r.kind, r.params, tiers=codes))
+                  for r in version.rules.all())
+    return E.VersionSpec(
+        id=version.id, program_id=version.program_id, program_name=version.program.name,
+        currency=version.program.currency, credit_model=version.credit_model,
+        influence_share=Decimal(version.influence_share) / 100,
+        role_shares={role: Decimal(str(pct)) / 100 for role, pct in (version.role_shares or {}).items()},
+        payout_delay_days=version.payout_delay_days, rules=rules, tier_names={t.code: t.name for t in tiers},
+    )
+
+
+def governing(program: Program, quarter: E.Quarter) -> list[tuple[ProgramVersion, list[int]]]:
+    """(version, partner ids) for every version in force in the quarter: a pilot governs its pilot
+    partners (once it is at least as new as the general version), the general version everyone else
+    enrolled in the program on the quarter's last day."""
+    from covey.programs.services import governing_general
+
+    general = governing_general(program, quarter.start)
+    enrolled = set(Enrolment.objects.filter(program=program).on(quarter.end).values_list("partner_id", flat=True))
+    out = []
+    piloted: set[int] = set()
+    if general is not None:
+        pilots = (program.versions.filter(status=VersionStatus.PUBLISHED, pilot=True, effective_from__lte=quarter.start,
+                                          effective_from__gte=general.effective_from)
+                  .order_by("-effective_from", "-number"))
+        for pilot in pilots:
+            members = set(pilot.pilot_partners.values_list("id", flat=True)) & enrolled - piloted
+            if members:
+                out.append((pilot, sorted(members)))
+                piloted |= members
+        out.insert(0, (general, sorted(enrolled - piloted)))
+    return out
+
+
+def parse_period(period_key: str) -> E.Quarter:
+    key = (period_key or "").strip().upper()
+    if len(key) != 6 or not key[:4].isdigit() or key[4] != "Q" or key[5] not in "1234":
+        raise ValidationError({"period": BAD_PERIOD})
+    return F.quarter_of(key)
+
+
+def compute_quarter(program: Program, quarter: E.Quarter, *, partner_ids: list[int] | None = None,
+                    versions: list[tuple[ProgramVersion, list[int]]] | None = None) -> tuple[pl.DataFrame, dict]:
+    """The entries the versions in force give (engine frame plus ``version_id``) and timings."""
+    timings = {"load": 0.0, "compute": 0.0}
+    parts = []
+    for version, partners in versions if versions is not None else governing(program, quarter):
+        if partner_ids is not None:
+            partners = sorted(set(partners) & set(partner_ids))
+        if not partners:
+            continue
+        spec = version_spec(version)
+        began = time.perf_counter()
+        facts = F.load(spec, quarter, partners)
+        timings["load"] += time.perf_counter() - began
+        began = time.perf_counter()
+        entries = E.compute(spec, quarter, facts).filter(pl.col("partner_id").is_in(partners))
+        timings["compute"] += time.perf_counter() - began
+        parts.append(entries.with_columns(pl.lit(version.id, pl.Int64).alias("version_id")))
+    drafts = pl.concat(parts) if parts else E.empty(E.ENTRY_COLUMNS).with_columns(pl.lit(None, pl.Int64).alias("version_id"))
+    return drafts, timings
+
+
+def quarter_run(*, program: Program, period_key: str, actor=None, partner_ids: list[int] | None = None,
+                now: datetime | None = None, source: str = "web", allow_open_quarter: bool = False) -> PayoutRun:
+    """Compute and post a quarter (or, with ``partner_ids``, some partners' part of it).
+
+    Raises ``ValidationError`` for a quarter that has not ended (unless ``allow_open_quarter``), with no
+    version in force, or with missing FX rates; nothing is posted then.
+    """
+    now = now or timezone.now()
+    quarter = parse_period(period_key)
+    if quarter.end >= timezone.localdate(now) and not allow_open_quarter:
+        raise ValidationError({"period": QUARTER_NOT_OVER.format(quarter=quarter.key, end=quarter.end)})
+    versions = governing(program, quarter)
+    if not versions:
+        raise ValidationError({"period": NO_VERSION.format(program=program.name, quarter=quarter.key)})
+    began = time.perf_counter()
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=program.pk).first()  # one run of a program at a time
+        run = PayoutRun.objects.create(program=program, period_key=quarter.key, kind=RunKind.POST, actor=actor,
+                                       started_at=now)
+        try:
+            drafts, timings = compute_quarter(program, quarter, partner_ids=partner_ids, versions=versions)
+        except E.MissingRates as exc:
+            raise ValidationError({"fx": str(exc)}) from None
+        posting_began = time.perf_counter()
+        posted: Posted = post(drafts=drafts, program_id=program.id, period_key=quarter.key, run_id=run.id,
+                              partner_ids=partner_ids, now=now)
+        timings["post"] = time.perf_counter() - posting_began
+        run.status, run.finished_at = RunStatus.DONE, timezone.now()
+        run.figures = {**posted.as_dict(), "entries_computed": drafts.height,
+                       "partners": partner_ids if partner_ids is not None else None,
+                       "seconds": {k: round(v, 3) for k, v in timings.items()} | {
+                           "total": round(time.perf_counter() - began, 3)}}
+        run.save(update_fields=["status", "finished_at", "figures"])
+        audit.record(actor=actor, action="create", obj=run, source=source,
+                     changes={"period": [None, quarter.key], "new_entries": [None, posted.new_entries],
+                              "reversals": [None, posted.reversals]})
+    return run
+
+
+def partner_rerun(*, program: Program, partner_id: int, on: date, actor=None, now: datetime | None = None) -> PayoutRun:
+    """Recompute one partner's quarter containing ``on`` (after one of its deals changed)."""
+    from covey.core.models import VendorSettings
+
+    key = VendorSettings.current().calendar.quarter_of(on).key
+    return quarter_run(program=program, period_key=key, actor=actor, partner_ids=[partner_id], now=now,
+                       allow_open_quarter=True)
