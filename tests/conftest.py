@@ -129,3 +129,27 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def gold_program(world):
+    """A published incentive program from Q3 2026 paying resellers 30% margin at Gold, 20% at Silver,
+    with partner A enrolled at Gold (the payout tests' world)."""
+    from datetime import date
+
+    from covey.programs import services as programs
+
+    before = date(2026, 6, 1)
+    admin = world.vendor_admin
+    program = programs.program_create(name="Resale Program", currency="USD", actor=admin, today=before)
+    draft = program.versions.get()
+    programs.version_update(version=draft, actor=admin, effective_from=date(2026, 7, 1), payout_delay_days=30,
+                            today=before)
+    programs.tier_save(version=draft, actor=admin, code="silver", name="Silver", rank=1, today=before)
+    programs.tier_save(version=draft, actor=admin, code="gold", name="Gold", rank=2, today=before)
+    programs.rule_save(version=draft, actor=admin, kind="resale_margin", name="Reseller margin", today=before,
+                       params={"currency": "USD", "bands": [{"from": "0", "rates": {"gold": "30", "silver": "20"}}]})
+    programs.version_publish(version=draft, actor=admin, today=before)
+    programs.enrol(partner=world.partner_a, program=program, tier_code="gold", starts_on=date(2026, 7, 1),
+                   actor=world.partner_manager)
+    return program

@@ -49,9 +49,9 @@ def run_both(v, quarter, *, deals, links, tiers, events=(), earned=(), fx=FX):
     return out, engine, reference
 
 
-def deal(opp_id, amount, *, currency="USD", closed=date(2026, 8, 10), type_="new", products=(), paid=None):
+def deal(opp_id, amount, *, currency="USD", closed=date(2026, 8, 10), type_="new", products=()):
     return {"opp_id": opp_id, "opp_ref": f"opp_{opp_id:04d}", "account": f"Customer {opp_id}", "amount_minor": amount,
-            "currency": currency, "close_date": closed, "type": type_, "products": list(products), "paid_on": paid}
+            "currency": currency, "close_date": closed, "type": type_, "products": list(products)}
 
 
 def link(opp_id, partner, role, *, order=1, primary=False, rep=None, registered=None, demo=False):
@@ -64,13 +64,14 @@ def link(opp_id, partner, role, *, order=1, primary=False, rep=None, registered=
 
 def test_gold_reseller_closes_ten_thousand_at_thirty_percent_margin():
     v = version([("resale_margin", {"currency": "USD", "bands": [{"from": "0", "rates": {"gold": "30", "silver": "20"}}]})])
-    out, engine, reference = run_both(v, Q3, deals=[deal(1, 1_000_000, paid=date(2026, 8, 20))],
+    out, engine, reference = run_both(v, Q3, deals=[deal(1, 1_000_000)],
                                       links=[link(1, 7, "reseller", primary=True)], tiers={7: "gold"})
     assert engine == reference == {"r1:p7:o1": (7, 300_000, "USD", "deal")}
     row = out.row(0, named=True)
     assert row["explanation"] == ("30% reseller margin (Gold, deals of any size) on 10,000.00 USD of Customer 1 "
                                   "(opp_0001) = 3,000.00 USD")
-    assert row["payable_on"] == date(2026, 9, 19)  # paid 20 August + 30 days
+    # Earned on a deal: payable 30 days after the customer pays (statements check the payment).
+    assert (row["payable_on"], row["awaits_payment"], row["payout_delay_days"]) == (date(2026, 8, 10), True, 30)
 
 
 def test_referral_commission_explains_itself_and_waits_for_the_customer_to_pay():
@@ -80,7 +81,7 @@ def test_referral_commission_explains_itself_and_waits_for_the_customer_to_pay()
     row = out.row(0, named=True)
     assert row["explanation"] == ("10% referral commission on first-year value 48,000.00 USD of Customer 1 (opp_0001) "
                                   "= 4,800.00 USD")
-    assert row["payable_on"] is None  # not paid yet: held
+    assert row["awaits_payment"]
 
 
 def test_accelerator_pays_only_on_the_portion_above_target():
@@ -251,8 +252,7 @@ def deal_sets(draw):
         amount = draw(st.integers(50_000, 30_000_000))
         deals.append(deal(opp, amount, currency=draw(st.sampled_from(["USD", "EUR"])), closed=closed,
                           type_=draw(st.sampled_from(["new", "expansion", "renewal"])),
-                          products=draw(st.lists(st.sampled_from(["CORE", "ADDON", "DATA"]), max_size=2, unique=True)),
-                          paid=draw(st.one_of(st.none(), st.just(closed + timedelta(days=draw(st.integers(0, 40))))))))
+                          products=draw(st.lists(st.sampled_from(["CORE", "ADDON", "DATA"]), max_size=2, unique=True))))
         partners = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3, unique=True))
         primary = draw(st.sampled_from(partners))
         for partner in partners:

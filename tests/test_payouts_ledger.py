@@ -16,27 +16,6 @@ from covey.programs import services as programs
 AFTER_Q3 = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def gold_program(world):
-    """Partner A is a Gold reseller in a program paying 30% margin (Silver 20%), from Q3 2026."""
-    program = programs.program_create(name="Resale Program", currency="USD", actor=world.vendor_admin,
-                                      today=date(2026, 6, 1))
-    draft = program.versions.get()
-    programs.version_update(version=draft, actor=world.vendor_admin, effective_from=date(2026, 7, 1),
-                            payout_delay_days=30, today=date(2026, 6, 1))
-    programs.tier_save(version=draft, actor=world.vendor_admin, code="silver", name="Silver", rank=1,
-                       today=date(2026, 6, 1))
-    programs.tier_save(version=draft, actor=world.vendor_admin, code="gold", name="Gold", rank=2,
-                       today=date(2026, 6, 1))
-    programs.rule_save(version=draft, actor=world.vendor_admin, kind="resale_margin", name="Reseller margin",
-                       params={"currency": "USD", "bands": [{"from": "0", "rates": {"gold": "30", "silver": "20"}}]},
-                       today=date(2026, 6, 1))
-    programs.version_publish(version=draft, actor=world.vendor_admin, today=date(2026, 6, 1))
-    programs.enrol(partner=world.partner_a, program=program, tier_code="gold", starts_on=date(2026, 7, 1),
-                   actor=world.partner_manager)
-    return program
-
-
 def won(world, amount_minor=1_000_000, closed=date(2026, 8, 14)):
     opp = world.opportunity_a
     opp.stage, opp.amount_minor, opp.currency, opp.close_date = Stage.CLOSED_WON, amount_minor, "USD", closed
@@ -54,7 +33,10 @@ def test_gold_reseller_closes_ten_thousand_and_the_ledger_explains_the_three_tho
     assert entry.explanation == (f"30% reseller margin (Gold, deals of any size) on 10,000.00 USD of "
                                  f"{opp.account.name} ({opp.public_id}) = 3,000.00 USD")
     assert entry.base_minor == 1_000_000 and str(entry.rate) == "0.300000"
-    assert entry.payable_on == date(2026, 10, 1)  # paid 1 September + 30 days
+    assert entry.awaits_payment and entry.payout_delay_days == 30
+    from covey.payouts.statements import payable_on
+
+    assert payable_on(entry) == date(2026, 10, 1)  # paid 1 September + 30 days
     assert run.figures["new_entries"] == 1
 
 

@@ -40,7 +40,7 @@ FX_SCALE = 14  # FX factors are integers: base units per minor unit × 10^14
 
 DEALS_SCHEMA = {
     "opp_id": pl.Int64, "opp_ref": pl.Utf8, "account": pl.Utf8, "amount_minor": pl.Int64, "currency": pl.Utf8,
-    "close_date": pl.Date, "type": pl.Utf8, "products": pl.List(pl.Utf8), "paid_on": pl.Date,
+    "close_date": pl.Date, "type": pl.Utf8, "products": pl.List(pl.Utf8),
 }
 LINKS_SCHEMA = {
     "opp_id": pl.Int64, "link_order": pl.Int64, "partner_id": pl.Int64, "role": pl.Utf8, "is_primary": pl.Boolean,
@@ -53,7 +53,8 @@ EARNED_SCHEMA = {"partner_id": pl.Int64, "opp_id": pl.Int64, "currency": pl.Utf8
 ENTRY_COLUMNS = {
     "partner_id": pl.Int64, "rep_id": pl.Int64, "opp_id": pl.Int64, "rule_id": pl.Int64, "rule_kind": pl.Utf8,
     "source": pl.Utf8, "key": pl.Utf8, "base_minor": pl.Int64, "rate_ppm": pl.Int64, "amount_minor": pl.Int64,
-    "currency": pl.Utf8, "explanation": pl.Utf8, "payable_on": pl.Date,
+    "currency": pl.Utf8, "explanation": pl.Utf8, "payable_on": pl.Date, "awaits_payment": pl.Boolean,
+    "payout_delay_days": pl.Int64,
 }
 # Deal-based sources a clawback takes back.
 CLAWED_SOURCES = ("deal", "registration", "spiff", "cap")
@@ -247,11 +248,7 @@ class _Context:
         self._needs_fx = len(currencies) > 1
         if missing and self._needs_fx:
             raise MissingRates(quarter.key, missing)
-        paid = facts.events.filter(pl.col("kind") == "paid").group_by("opp_id").agg(
-            pl.col("occurred_on").min().alias("first_paid_on"))
-        deals = facts.deals.join(paid, on="opp_id", how="left").with_columns(
-            pl.coalesce("paid_on", "first_paid_on").alias("paid_on")).drop("first_paid_on")
-        deals = deals.with_columns(
+        deals = facts.deals.with_columns(
             pl.col("currency").replace_strict(self.exponents, return_dtype=pl.Int64).alias("exp"),
             self.factor_expr(pl.col("currency")).alias("fx"),
         )
@@ -272,7 +269,7 @@ class _Context:
         return pl.when(pl.col("currency") == target).then(amount).otherwise(
             _converted(amount, pl.col("fx"), self._factors[target]))
 
-    def payable(self, day: pl.Expr) -> pl.Expr:
+    def after_delay(self, day: pl.Expr) -> pl.Expr:
         return day + pl.duration(days=self.version.payout_delay_days)
 
     def exponent(self, currency: str) -> int:
@@ -338,7 +335,10 @@ def _deal_rows(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
 
 def _entries(rows: pl.DataFrame, rule: RuleSpec, *, source: str, key: pl.Expr, base: pl.Expr | None,
              ppm: pl.Expr | int | None, amount: pl.Expr, currency: pl.Expr | str, explanation: pl.Expr,
-             payable_on: pl.Expr, rep: pl.Expr | None = None, opp: bool = True) -> pl.DataFrame:
+             payable_on: pl.Expr, awaits_payment: bool, delay_days: int = 0, rep: pl.Expr | None = None,
+             opp: bool = True) -> pl.DataFrame:
+    """The rows as ledger entry drafts. ``awaits_payment``: earned on a deal, so payable only once the
+    customer has paid, ``delay_days`` later (and not before ``payable_on``)."""
     currency_expr = pl.lit(currency) if isinstance(currency, str) else currency
     ppm_expr = None if ppm is None else (pl.lit(ppm, pl.Int64) if isinstance(ppm, int) else ppm)
     return rows.select(
@@ -355,6 +355,8 @@ def _entries(rows: pl.DataFrame, rule: RuleSpec, *, source: str, key: pl.Expr, b
         currency_expr.alias("currency"),
         explanation.alias("explanation"),
         payable_on.alias("payable_on"),
+        pl.lit(awaits_payment).alias("awaits_payment"),
+        pl.lit(delay_days if awaits_payment else 0, pl.Int64).alias("payout_delay_days"),
     ).filter(pl.col("amount_minor") != 0)
 
 
@@ -406,7 +408,7 @@ def _resale_margin(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
                 _of_deal(ctx), pl.lit(" = "), money_text(times_ppm(pl.col("credited"), pl.col("_ppm")),
                                                          pl.col("currency"), pl.col("exp")),
             ]),
-            payable_on=ctx.payable(pl.col("paid_on")),
+            payable_on=pl.col("close_date"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
         ))
     return pl.concat(parts) if parts else empty(ENTRY_COLUMNS)
 
@@ -432,7 +434,7 @@ def _referral(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
             currency=pl.col("currency"),
             explanation=pl.concat_str([pl.lit(f"{pct(params.rate)} referral commission on first-year value "),
                                        _of_deal(ctx), pl.lit(" = "), money_text(amount, pl.col("currency"), pl.col("exp"))]),
-            payable_on=ctx.payable(pl.col("paid_on")),
+            payable_on=pl.col("close_date"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
         )
     if params.mode == "flat_fee":
         rows = _fixed_credit(ctx, _deal_rows(ctx, rule).filter(pl.col("type") == "new"), params.fee_minor)
@@ -442,7 +444,7 @@ def _referral(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
             currency=params.currency,
             explanation=pl.concat_str([pl.lit("Referral fee for a new customer: "), pl.col("account"), pl.lit(" ("),
                                        pl.col("opp_ref"), pl.lit(") = "), fee]),
-            payable_on=ctx.payable(pl.col("paid_on")),
+            payable_on=pl.col("close_date"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
         )
     return _recurring(ctx, rule, params)
 
@@ -468,7 +470,7 @@ def _recurring(ctx: _Context, rule: RuleSpec, params: R.ReferralCommission) -> p
             pl.lit(f" of {params.months}, on a twelfth of "), _of_deal(ctx), pl.lit(" = "),
             money_text(amount, pl.col("currency"), pl.col("exp")),
         ]),
-        payable_on=ctx.payable(pl.max_horizontal("_due", "paid_on")),
+        payable_on=pl.col("_due"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
     )
 
 
@@ -488,7 +490,7 @@ def _registration_bonus(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
                    f"{params.close_within_days} days) on "), _of_deal(ctx), pl.lit(" = "),
             money_text(amount, pl.col("currency"), pl.col("exp")),
         ]),
-        payable_on=ctx.payable(pl.col("paid_on")),
+        payable_on=pl.col("close_date"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
     )
 
 
@@ -519,7 +521,7 @@ def _accelerator(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
             pl.lit(" target = "), money_text(pl.col("_above"), cur, exp), pl.lit(" above; "),
             money_text(amount, cur, exp),
         ]),
-        payable_on=pl.lit(q.end) + pl.duration(days=ctx.version.payout_delay_days), opp=False,
+        payable_on=ctx.after_delay(pl.lit(q.end)), awaits_payment=False, opp=False,
     )
 
 
@@ -545,7 +547,7 @@ def _annual_rebate(ctx: _Context, rule: RuleSpec) -> pl.DataFrame | None:
             percent_text(pl.col("_ppm")), pl.lit(f" annual rebate on {q.year_key} credited revenue of "),
             money_text(pl.col("revenue"), cur, exp), pl.lit(" = "), money_text(amount, cur, exp),
         ]),
-        payable_on=pl.lit(q.end) + pl.duration(days=ctx.version.payout_delay_days), opp=False,
+        payable_on=ctx.after_delay(pl.lit(q.end)), awaits_payment=False, opp=False,
     )
 
 
@@ -567,7 +569,8 @@ def _spiff(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
             pl.when(rep_known).then(pl.lit("the partner rep who registered ")).otherwise(pl.lit("")),
             pl.col("account"), pl.lit(" ("), pl.col("opp_ref"), pl.lit(") = "), fee,
         ]),
-        payable_on=ctx.payable(pl.col("paid_on")), rep=pl.col("rep_id"),
+        payable_on=pl.col("close_date"), awaits_payment=True,
+        delay_days=ctx.version.payout_delay_days, rep=pl.col("rep_id"),
     )
 
 
@@ -584,7 +587,7 @@ def _outcome_bonus(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
                 currency=pl.col("currency"),
                 explanation=pl.concat_str([pl.lit(f"{pct(params.rate)} renewal bonus on "), _of_deal(ctx), pl.lit(" = "),
                                            money_text(amount, pl.col("currency"), pl.col("exp"))]),
-                payable_on=ctx.payable(pl.col("paid_on")),
+                payable_on=pl.col("close_date"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
             )
         rows = _fixed_credit(ctx, rows, params.amount_minor)
         return _entries(
@@ -593,7 +596,7 @@ def _outcome_bonus(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
             explanation=pl.concat_str([pl.lit("Renewal bonus: "), pl.col("account"), pl.lit(" ("), pl.col("opp_ref"),
                                        pl.lit(") renewed = "),
                                        money_text(pl.col("fixed"), pl.lit(params.currency), pl.lit(ctx.exponent(params.currency)))]),
-            payable_on=ctx.payable(pl.col("paid_on")),
+            payable_on=pl.col("close_date"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
         )
     milestones = ctx.facts.events.filter((pl.col("kind") == "adoption") & pl.col("occurred_on").is_between(q.start, q.end))
     common = params.common
@@ -608,7 +611,7 @@ def _outcome_bonus(ctx: _Context, rule: RuleSpec) -> pl.DataFrame:
         explanation=pl.concat_str([pl.lit("Adoption milestone bonus: "), pl.col("account"), pl.lit(" ("), pl.col("opp_ref"),
                                    pl.lit(") reached a milestone on "), pl.col("occurred_on").cast(pl.Utf8), pl.lit(" = "),
                                    money_text(pl.col("fixed"), pl.lit(params.currency), pl.lit(ctx.exponent(params.currency)))]),
-        payable_on=pl.col("occurred_on") + pl.duration(days=ctx.version.payout_delay_days),
+        payable_on=ctx.after_delay(pl.col("occurred_on")), awaits_payment=False,
     )
 
 
@@ -643,7 +646,7 @@ def _clawback(ctx: _Context, rule: RuleSpec, earned: pl.DataFrame) -> pl.DataFra
             pl.lit(f", within {params.within_days} days of closing; earned "), money_text(pl.col("amount_minor"), pl.col("currency"), exp),
             pl.lit(", taken back "), money_text(-amount, pl.col("currency"), exp),
         ]),
-        payable_on=pl.col("occurred_on"),
+        payable_on=pl.col("occurred_on"), awaits_payment=False,
     )
 
 
@@ -665,7 +668,7 @@ def _cap(ctx: _Context, rule: RuleSpec, entries: pl.DataFrame) -> pl.DataFrame:
             explanation=pl.concat_str([pl.lit("Cap per deal: "), pl.col("account"), pl.lit(" ("), pl.col("opp_ref"),
                                        pl.lit(") earned "), money_text(pl.col("_total"), cur, exp),
                                        pl.lit(", capped at "), cap_text]),
-            payable_on=pl.col("payable_on"),
+            payable_on=pl.col("payable_on"), awaits_payment=True, delay_days=ctx.version.payout_delay_days,
         )
     q = ctx.quarter
     totals = counted.group_by("partner_id").agg(pl.col("amount_minor").sum().alias("_total"))
@@ -676,7 +679,7 @@ def _cap(ctx: _Context, rule: RuleSpec, entries: pl.DataFrame) -> pl.DataFrame:
         base=pl.col("_total"), ppm=None, amount=pl.lit(params.amount_minor) - pl.col("_total"), currency=params.currency,
         explanation=pl.concat_str([pl.lit(f"Cap per quarter: {q.key} earnings of "), money_text(pl.col("_total"), cur, exp),
                                    pl.lit(" capped at "), cap_text]),
-        payable_on=pl.lit(q.end) + pl.duration(days=ctx.version.payout_delay_days), opp=False,
+        payable_on=ctx.after_delay(pl.lit(q.end)), awaits_payment=False, opp=False,
     )
 
 

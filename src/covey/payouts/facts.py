@@ -95,7 +95,7 @@ def load(version: E.VersionSpec, quarter: E.Quarter, partner_ids: list[int]) -> 
     products = (f"(SELECT {_string_agg('p.code')} FROM {q(line)} li JOIN {q(product)} p ON p.id = li.product_id "
                 f"WHERE li.opportunity_id = o.id)")
     deals = read_frame(
-        f"SELECT o.id, o.public_id, a.name, o.amount_minor, o.currency, o.close_date, o.type, {products}, NULL "
+        f"SELECT o.id, o.public_id, a.name, o.amount_minor, o.currency, o.close_date, o.type, {products} "
         f"FROM {q(opp)} o JOIN {q(account)} a ON a.id = o.account_id WHERE o.id IN ({in_play})",
         in_play_params, E.DEALS_SCHEMA,
     )

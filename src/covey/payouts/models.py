@@ -13,8 +13,10 @@ Design overview (the ledger):
   and compares them by key with what is posted: equal amounts post nothing; a changed amount posts a
   reversal of what was there and the new entry; a key that no longer earns anything is reversed. So
   running a quarter twice changes nothing, and the net of a key is always what the rules say now.
-- An entry is *payable* from ``payable_on`` (the customer's payment date plus the program's delay);
-  until then it waits. Statements collect payable entries that are on no statement yet.
+- An entry is *payable* from ``payable_on``; an entry earned on a deal also ``awaits_payment``: it
+  becomes payable ``payout_delay_days`` after the customer pays (a ``crm.DealEvent`` of kind paid).
+  Payment is a fact about the deal, not about the entry, so it never rewrites the ledger; statements
+  collect the entries payable by their period's end that are on no statement yet.
 
 Statements move draft → acknowledged or disputed → approved (by finance) → paid. A statement is per
 partner, program, statement period and currency, so every total is exact in one currency and a
@@ -135,7 +137,11 @@ class LedgerEntry(models.Model):
     currency = models.CharField(max_length=3, validators=[validate_currency])
     explanation = models.CharField(max_length=500)
     reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
-    payable_on = models.DateField(null=True, blank=True, help_text="Empty: waiting for the customer's payment")
+    payable_on = models.DateField(null=True, blank=True, help_text="Not payable before this day")
+    awaits_payment = models.BooleanField(
+        default=False, help_text="Payable only once the customer has paid for the deal, plus the delay",
+    )
+    payout_delay_days = models.PositiveSmallIntegerField(default=0)
     posted_at = models.DateTimeField(default=timezone.now)
 
     objects = EntryQuerySet.as_manager()

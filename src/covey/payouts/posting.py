@@ -26,7 +26,7 @@ NET_SCHEMA = {"key": pl.Utf8, "currency": pl.Utf8, "net": pl.Int64}
 LAST_SCHEMA = {
     "reverses_id": pl.Int64, "key": pl.Utf8, "partner_id": pl.Int64, "rep_id": pl.Int64, "opp_id": pl.Int64,
     "rule_id": pl.Int64, "rule_kind": pl.Utf8, "source": pl.Utf8, "version_id": pl.Int64, "payable_on": pl.Date,
-    "old_explanation": pl.Utf8, "currency": pl.Utf8,
+    "awaits_payment": pl.Boolean, "payout_delay_days": pl.Int64, "old_explanation": pl.Utf8, "currency": pl.Utf8,
 }
 REVERSAL_PREFIX = "Reversal (recalculated {day}): "
 MAX_EXPLANATION = 500
@@ -65,7 +65,7 @@ def _last_originals(program_id: int, period_key: str, keys: list[str]) -> pl.Dat
     wanted = pl.DataFrame({"key": keys})
     latest = read_frame(
         f"SELECT id, key, partner_id, rep_id, opportunity_id, rule_id, rule_kind, source, version_id, payable_on, "
-        f"explanation, currency FROM {table} WHERE id IN (SELECT MAX(id) FROM {table} WHERE program_id = %s AND "
+        f"CASE WHEN awaits_payment THEN 1 ELSE 0 END, payout_delay_days, explanation, currency FROM {table} WHERE id IN (SELECT MAX(id) FROM {table} WHERE program_id = %s AND "
         f"period_key = %s AND reverses_id IS NULL GROUP BY key, currency)",
         [program_id, period_key], LAST_SCHEMA,
     )
@@ -99,14 +99,15 @@ def post(*, drafts: pl.DataFrame, program_id: int, period_key: str, run_id: int 
             pl.lit(None, pl.Int64).alias("base_minor"), pl.lit(None, pl.Utf8).alias("rate"),
             (-pl.col("net")).alias("amount_minor"), "currency",
             (pl.lit(prefix) + pl.col("old_explanation")).str.slice(0, MAX_EXPLANATION).alias("explanation"),
-            "payable_on", "version_id", "reverses_id", **base,
+            "payable_on", "awaits_payment", "payout_delay_days", "version_id", "reverses_id", **base,
         ))
         result.reversals = reversed_.height
     if fresh.height:
         rows.append(fresh.select(
             "partner_id", "rep_id", pl.col("opp_id").alias("opportunity_id"), "rule_id", "rule_kind", "source", "key",
             "base_minor", _rate_text(pl.col("rate_ppm")).alias("rate"), "amount_minor", "currency",
-            pl.col("explanation").str.slice(0, MAX_EXPLANATION), "payable_on", "version_id",
+            pl.col("explanation").str.slice(0, MAX_EXPLANATION), "payable_on", "awaits_payment", "payout_delay_days",
+            "version_id",
             pl.lit(None, pl.Int64).alias("reverses_id"), **base,
         ))
     result.new_entries = fresh.height

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from covey.core.money import currency_exponent, split
@@ -45,10 +45,6 @@ class Reference:
         self.version, self.quarter, self.tiers, self.fx = version, quarter, tiers, fx
         self.deals = {d["opp_id"]: dict(d) for d in deals}
         self.events = list(events)
-        for deal in self.deals.values():
-            paid = [e["occurred_on"] for e in self.events if e["opp_id"] == deal["opp_id"] and e["kind"] == "paid"]
-            if deal.get("paid_on") is None and paid:
-                deal["paid_on"] = min(paid)
         self.links = [dict(link) for link in links if link["opp_id"] in self.deals]
         self.by_deal: dict[int, list[dict]] = defaultdict(list)
         for link in sorted(self.links, key=lambda x: x["link_order"]):
@@ -91,9 +87,6 @@ class Reference:
         if "approved_registration" in requires and link.get("registered_on") is None:
             return False
         return not ("joint_demo" in requires and not link.get("joint_demo"))
-
-    def payable(self, day):
-        return None if day is None else day + timedelta(days=self.version.payout_delay_days)
 
     def add(self, key: str, partner_id: int, amount: int, currency: str, source: str) -> None:
         if amount:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import polars as pl
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from covey.core import audit
@@ -145,3 +145,76 @@ def partner_rerun(*, program: Program, partner_id: int, on: date, actor=None, no
     key = VendorSettings.current().calendar.quarter_of(on).key
     return quarter_run(program=program, period_key=key, actor=actor, partner_ids=[partner_id], now=now,
                        allow_open_quarter=True)
+
+
+# --- the simulator -------------------------------------------------------------------------------
+
+ONLY_CLOSED = "{quarter} has not ended; the simulator replays closed quarters only."
+NO_PERIODS = "Choose at least one closed quarter to replay."
+
+
+def simulate(*, draft: ProgramVersion, period_keys: list[str], actor=None, now: datetime | None = None,
+             source: str = "web") -> PayoutRun:
+    """Replay closed quarters under ``draft`` without posting anything: per partner and currency, what
+    the draft would have paid against what the ledger holds for those quarters.
+
+    The draft stands in for the version it would replace: a general draft for every partner the
+    general version governed, a pilot draft for its pilot partners only.
+    """
+    now = now or timezone.now()
+    if not period_keys:
+        raise ValidationError({"periods": NO_PERIODS})
+    quarters = [parse_period(key) for key in dict.fromkeys(period_keys)]
+    for quarter in quarters:
+        if quarter.end >= timezone.localdate(now):
+            raise ValidationError({"periods": ONLY_CLOSED.format(quarter=quarter.key)})
+    program = draft.program
+    began = time.perf_counter()
+    simulated, posted = [], []
+    for quarter in quarters:
+        in_force = governing(program, quarter)
+        if draft.pilot:
+            partners = sorted(set(draft.pilot_partners.values_list("id", flat=True))
+                              & {p for _, members in in_force for p in members})
+        else:
+            partners = in_force[0][1] if in_force and not in_force[0][0].pilot else []
+        try:
+            entries, _ = compute_quarter(program, quarter, partner_ids=partners, versions=[(draft, partners)])
+        except E.MissingRates as exc:
+            raise ValidationError({"fx": str(exc)}) from None
+        simulated.append(entries.group_by("partner_id", "currency").agg(pl.col("amount_minor").sum().alias("simulated")))
+        posted.append(_posted_by_partner(program, quarter.key, partners))
+    table = (pl.concat(simulated).group_by("partner_id", "currency").agg(pl.col("simulated").sum())
+             .join(pl.concat(posted).group_by("partner_id", "currency").agg(pl.col("posted").sum()),
+                   on=["partner_id", "currency"], how="full", coalesce=True)
+             .with_columns(pl.col("simulated").fill_null(0), pl.col("posted").fill_null(0))
+             .with_columns((pl.col("simulated") - pl.col("posted")).alias("difference"))
+             .sort(["difference", "partner_id"]))
+    from covey.partners.models import Partner
+
+    names = dict(Partner.objects.filter(pk__in=table["partner_id"].to_list()).values_list("id", "name"))
+    rows = [{"partner_id": r["partner_id"], "partner": names.get(r["partner_id"], "?"), "currency": r["currency"],
+             "posted": r["posted"], "simulated": r["simulated"], "difference": r["difference"]}
+            for r in table.iter_rows(named=True)]
+    totals = {c: {"posted": p, "simulated": s, "difference": s - p} for c, p, s in
+              table.group_by("currency").agg(pl.col("posted").sum(), pl.col("simulated").sum()).sort("currency").iter_rows()}
+    run = PayoutRun.objects.create(
+        program=program, version=draft, period_key=",".join(q.key for q in quarters), kind=RunKind.SIMULATE,
+        status=RunStatus.DONE, actor=actor, started_at=now, finished_at=timezone.now(),
+        figures={"quarters": [q.key for q in quarters], "totals": totals, "rows": rows,
+                 "gainers": sum(1 for r in rows if r["difference"] > 0),
+                 "losers": sum(1 for r in rows if r["difference"] < 0),
+                 "seconds": round(time.perf_counter() - began, 3)},
+    )
+    audit.record(actor=actor, action="create", obj=run, source=source,
+                 changes={"simulated": [None, draft.number], "quarters": [None, [q.key for q in quarters]]})
+    return run
+
+
+def _posted_by_partner(program: Program, period_key: str, partner_ids: list[int]) -> pl.DataFrame:
+    from covey.payouts.models import LedgerEntry
+
+    rows = (LedgerEntry.objects.filter(program=program, period_key=period_key, partner_id__in=partner_ids)
+            .values_list("partner_id", "currency").annotate(total=models.Sum("amount_minor")))
+    return pl.DataFrame([(p, c, int(t)) for p, c, t in rows], schema={"partner_id": pl.Int64, "currency": pl.Utf8,
+                                                                        "posted": pl.Int64}, orient="row")
