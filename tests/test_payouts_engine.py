@@ -295,3 +295,17 @@ def test_role_based_credit_sums_to_every_deal(data, shares):
         d = next(x for x in deals if x["opp_id"] == opp_id)
         present = {lk["role"] for lk in links if lk["opp_id"] == opp_id}
         assert total == (d["amount_minor"] if any(shares.get(r, 0) for r in present) else 0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(programs(), deal_sets(), st.integers(2, 4))
+def test_computing_in_parts_by_partner_gives_the_same_entries(v, data, parts):
+    deals, links, events, earned, tiers = data
+    facts = E.Facts(E.frame(deals, E.DEALS_SCHEMA), E.frame(links, E.LINKS_SCHEMA),
+                    E.frame([{"partner_id": p, "tier": t} for p, t in tiers.items()], E.TIERS_SCHEMA),
+                    E.frame(events, E.EVENTS_SCHEMA), E.frame(earned, E.EARNED_SCHEMA), FX)
+    whole = E.compute(v, Q3, facts).sort("key")
+    pieces = list(E.compute_chunks(v, Q3, facts, chunks=parts))
+    assert sorted(p for members, _ in pieces for p in members) == sorted({lk["partner_id"] for lk in links})
+    joined = pl.concat([entries for _, entries in pieces]).sort("key")
+    assert joined.equals(whole)

@@ -200,3 +200,80 @@ def _print_mapping_table(r: dict) -> None:
                   f"the same normalisation, and it samples {r.get('peer_u_max_pairs', 0):,.0f} pairs for u.")
     console.print(f"Peak RSS scope: {r['peak_rss_scope']}. Load average after the run: {r['load_average']} on "
                   f"{os.cpu_count()} cores (other work on the machine slows every figure).")
+
+
+@bench_app.command()
+def payouts(
+    lines: int = typer.Option(100_000, min=100, max=5_000_000, help="Won deals in the quarter (1–3 partners each)."),
+    partners: int = typer.Option(10_000, min=10, max=100_000, help="Partners in the program."),
+    seed: int = typer.Option(1, help="Random seed: the same seed gives the same data."),
+    peer: bool = typer.Option(True, "--peer/--no-peer", help="Also time the per-line ORM peer on a sample."),
+    peer_sample: int = typer.Option(2_000, min=10, help="Deals the peer computes (its time is scaled to --lines)."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Check every amount against the Decimal reference."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
+    database_url: str = typer.Option(
+        "", help="PostgreSQL database the bench owns and empties (default: DATABASE_URL when it is PostgreSQL, "
+                 "else postgresql://postgres@127.0.0.1:5432/covey_bench). Use sqlite:///path for SQLite figures.",
+    ),
+) -> None:
+    """A quarter of N won deals through the payout engine (database in → ledger out), against the per-line ORM style."""
+    from covey.bench import database
+    from covey.bench.payouts import Options, run
+
+    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
+    if database_url.startswith("sqlite:"):
+        url = database_url
+        os.environ["DATABASE_URL"] = url
+        from covey.cli import setup_django
+
+        setup_django()
+    else:
+        try:
+            url = database.resolve_url(database_url or None)
+            database.ensure_database(url)
+        except database.BenchError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        _setup_for(url, var_dir)
+    options = Options(lines=lines, partners=partners, seed=seed, database_url=url, peer=peer,
+                      peer_sample=peer_sample, check=check)
+    try:
+        result = run(options, progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
+    except database.BenchError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not as_json:
+        _print_payouts_table(result)
+    print(json.dumps(result, separators=(", ", ": "), default=str), flush=True)
+    if not result["ok"]:
+        err.print("[red]FAILED: the ledger differs from the reference or a rerun posted entries.[/red]")
+        raise typer.Exit(1)
+
+
+def _print_payouts_table(r: dict) -> None:
+    def mark(name: str) -> str:
+        met = r["targets_met"].get(name)
+        return "" if met is None else ("[green]✓[/green]" if met else "[red]✗[/red]")
+
+    table = Table(title=f"covey bench payouts — {r['lines']:,} won deals, {r['partners']:,} partners "
+                        f"({r['partner_links']:,} partner links) on {r['database']}")
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    table.add_column("Target")
+    table.add_row("Quarter run, seconds (database in → ledger out)", f"{r['seconds']:.2f}",
+                  f"≤ 30 at 1M {mark('seconds_at_1m')}")
+    stages = r.get("stages", {})
+    table.add_row("  load / compute while posting / of which posting",
+                  " / ".join(f"{stages.get(k, 0):.2f}" for k in ("load", "compute_and_post", "post")), "")
+    table.add_row("Deals per second", f"{r['lines_per_s']:,.0f}", "")
+    table.add_row("Ledger entries posted", f"{r['entries']:,}", "")
+    table.add_row("Peak memory (MB)", f"{r['peak_rss_mb']:,.0f}", "")
+    table.add_row("Rerun: seconds, entries posted", f"{r['rerun_seconds']:.2f}, {r['rerun_new_entries']}",
+                  f"0 entries {mark('rerun_posts_nothing')}")
+    if "exact" in r:
+        table.add_row("Difference from the Decimal reference", f"{r['mismatched_entries']} entries, {r['cents_difference']} cents",
+                      f"0 {mark('exact')}")
+    if r.get("peer_seconds"):
+        table.add_row(f"Peer: {r['peer']} (scaled)", f"{r['peer_seconds']:,.1f} s", "")
+        table.add_row("Ratio (peer ÷ Covey)", f"{r['ratio']:.1f}×", f"≥ 10× {mark('ratio')}")
+    console.print(table)

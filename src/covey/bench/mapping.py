@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+
+from covey.bench import stats
 
 TARGETS = {"seconds_at_1m": 30.0, "peak_rss_mb_at_1m": 6144.0, "precision": 0.99, "f1": 0.95, "ratio_at_100k": 5.0}
 PEER_LIMIT = 100_000
@@ -53,31 +54,6 @@ def quality(matches: pl.DataFrame, truth: pl.DataFrame) -> dict:
             "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def _status_mb(field: str) -> float | None:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset the kernel's RSS high-water mark (Linux); False where that is not possible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _maxrss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 def run(options: Options, *, progress=print) -> dict:
     from covey.bench.mapping_data import generate
     from covey.mapping import match_accounts
@@ -100,13 +76,13 @@ def run(options: Options, *, progress=print) -> dict:
         theirs, their_report = read_accounts(theirs_csv)
         csv_read_seconds = time.perf_counter() - read_started
     gc.collect()
-    process_peak = _maxrss_mb()
-    resettable = _reset_peak()
+    process_peak = stats.maxrss_mb()
+    resettable = stats.reset_peak_rss()
     progress("Matching with Covey's engine…")
     engine_started = time.perf_counter()
     result = match_accounts(ours, theirs)
     seconds = time.perf_counter() - engine_started
-    peak = (_status_mb("VmHWM") if resettable else None) or _maxrss_mb()
+    peak = (stats.status_mb("VmHWM") if resettable else None) or stats.maxrss_mb()
     process_peak = max(process_peak, peak)
     figures = quality(result.matches, truth)
     fp_roles = (

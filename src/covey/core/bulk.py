@@ -375,6 +375,9 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} cannot be written by insert_together")
 
 
+COPY_SLICE = 100_000
+
+
 def insert_frame(model: type[models.Model], frame, *, using: str = "default") -> int:
     """Insert the rows of a Polars frame whose columns are ``model``'s attnames; return the count.
 
@@ -393,12 +396,16 @@ def insert_frame(model: type[models.Model], frame, *, using: str = "default") ->
     column_sql = ", ".join(connection.ops.quote_name(f.column) for f in given)
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            data = frame.write_csv(include_header=False, null_value="\\N", quote_style="non_numeric",
-                                   datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
             with connection.wrap_database_errors, cursor.cursor.copy(
                 f"COPY {table} ({column_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
             ) as copy:
-                copy.write(data.encode())
+                for offset in range(0, frame.height, COPY_SLICE):  # bounded memory for millions of rows
+                    copy.write(frame.slice(offset, COPY_SLICE).write_csv(
+                        include_header=False, null_value="\\N", quote_style="non_numeric",
+                        datetime_format="%Y-%m-%dT%H:%M:%S%.f%z").encode())
+            if "id" in frame.columns:  # explicit keys: move the sequence past them, as bulk_insert does
+                for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
+                    cursor.execute(statement)
         else:
             text = frame.with_columns(
                 [pl.col(c).cast(pl.Utf8) for c, t in frame.schema.items() if t == pl.Date]

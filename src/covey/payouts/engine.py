@@ -204,7 +204,26 @@ def compute(version: VersionSpec, quarter: Quarter, facts: Facts) -> pl.DataFram
 
     Raises ``MissingRates`` when a rule needs a conversion the quarter's FX table cannot make.
     """
+    parts = list(compute_chunks(version, quarter, facts, chunks=1))
+    return parts[0][1] if parts else empty(ENTRY_COLUMNS)
+
+
+def compute_chunks(version: VersionSpec, quarter: Quarter, facts: Facts, *, chunks: int):
+    """The entries in ``chunks`` parts by partner: (partner ids, entries) pairs, one at a time.
+
+    Every rule's result for a partner depends only on that partner's credited links (credit itself
+    is worked out once, over every link of every deal), so the parts are independent: the caller
+    can write one part to the ledger while the next is computed.
+    """
     ctx = _Context(version, quarter, facts)
+    partners = ctx.credit["partner_id"].unique().sort()
+    for number in range(max(chunks, 1)):
+        members = partners.gather_every(max(chunks, 1), offset=number) if chunks > 1 else partners
+        yield members.to_list(), _entries_for(ctx.only(members) if chunks > 1 else ctx, facts)
+
+
+def _entries_for(ctx: _Context, facts: Facts) -> pl.DataFrame:
+    version = ctx.version
     parts: list[pl.DataFrame] = []
     for rule in version.rules:
         handler = _HANDLERS.get(rule.kind)
@@ -220,8 +239,9 @@ def compute(version: VersionSpec, quarter: Quarter, facts: Facts) -> pl.DataFram
             entries = pl.concat([entries, _cap(ctx, rule, entries).select(list(ENTRY_COLUMNS))], how="vertical")
     clawbacks = [rule for rule in version.rules if rule.kind == "clawback"]
     if clawbacks:
+        mine = ctx.credit["partner_id"].unique()
         earned = pl.concat([
-            facts.earned.select(list(EARNED_SCHEMA)),
+            facts.earned.filter(pl.col("partner_id").is_in(mine.implode())).select(list(EARNED_SCHEMA)),
             entries.filter(pl.col("source").is_in(CLAWED_SOURCES) & pl.col("opp_id").is_not_null())
             .select(list(EARNED_SCHEMA)),
         ]).group_by("partner_id", "opp_id", "currency").agg(pl.col("amount_minor").sum())
@@ -254,8 +274,19 @@ class _Context:
         )
         self.deals = deals
         self.links = facts.links.join(deals, on="opp_id", how="inner").join(facts.tiers, on="partner_id", how="left")
-        self.credit = _credited(self.links, version, "amount_minor", "credited")
+        # The words every deal-based explanation shares, made once for all the rules.
+        self.credit = _credited(self.links, version, "amount_minor", "credited").with_columns(
+            _deal_words().alias("deal_text"))
         self.won_in_quarter = self.credit.filter(pl.col("close_date").is_between(quarter.start, quarter.end))
+
+    def only(self, partners: pl.Series) -> _Context:
+        """The same context with the credited links of ``partners`` only (every deal's credit, already
+        worked out over all its links, is unchanged)."""
+        part = object.__new__(_Context)
+        part.__dict__.update(self.__dict__)
+        part.credit = self.credit.filter(pl.col("partner_id").is_in(partners.implode()))
+        part.won_in_quarter = self.won_in_quarter.filter(pl.col("partner_id").is_in(partners.implode()))
+        return part
 
     def factor_expr(self, currency: pl.Expr) -> pl.Expr:
         if not self._factors:
@@ -365,9 +396,13 @@ def _deal_key(rule: RuleSpec, suffix: str = "") -> pl.Expr:
                           pl.col("opp_id").cast(pl.Utf8), pl.lit(suffix)])
 
 
-def _of_deal(ctx: _Context, base_col: str = "credited") -> pl.Expr:
-    """"your 10% influence share of 48,000.00 USD" or "48,000.00 USD", then " of Acme (opp_…)"."""
-    value = money_text(pl.col(base_col), pl.col("currency"), pl.col("exp"))
+def _of_deal(ctx: _Context) -> pl.Expr:
+    """"48,000.00 USD of Acme (opp_…)", or "4,800.00 USD (your 10% influence share of 48,000.00 USD) of …"."""
+    return pl.col("deal_text")
+
+
+def _deal_words() -> pl.Expr:
+    value = money_text(pl.col("credited"), pl.col("currency"), pl.col("exp"))
     whole = money_text(pl.col("amount_minor"), pl.col("currency"), pl.col("exp"))
     shared = pl.when(pl.col("share_note") == "").then(value).otherwise(
         pl.concat_str([value, pl.lit(" ("), pl.col("share_note"), whole, pl.lit(")")]))

@@ -31,7 +31,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from covey.core.ids import PublicIdField
+from covey.core.ids import PublicIdField, decode_id, encode_id
 from covey.core.validators import validate_currency
 
 
@@ -114,29 +114,53 @@ class EntryQuerySet(models.QuerySet):
         membership = user.membership
         return self.filter(partner_id=membership.partner_id) if membership else self.none()
 
+    def by_public_id(self, public_id: str) -> EntryQuerySet:
+        """The entry a public id names (none for an id that is not one), for chaining after visible_to."""
+        pk = decode_id(LedgerEntry.PUBLIC_PREFIX, public_id)
+        return self.filter(pk=pk) if pk is not None else self.none()
+
 
 class LedgerEntry(models.Model):
-    public_id = PublicIdField(prefix="led")
-    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
-    version = models.ForeignKey("programs.ProgramVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+")
-    run = models.ForeignKey(PayoutRun, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="ledger_entries")
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="+", help_text="SPIFFs: the partner rep paid")
+    """One amount owed (or taken back), explained. See the module docstring.
+
+    The references (program, version, run, partner, rep, rule, deal, reversed entry) carry no
+    database foreign-key constraints and only the indexes the ledger's reads use: a quarter posts a
+    million rows in one COPY, and a constraint check plus an index update per reference and row
+    cost more than the rest of the run together. Integrity holds by construction instead: posting
+    writes only ids it read in the same transaction, partners and deals cannot be deleted while
+    entries refer to them (``on_delete=PROTECT``, checked by the application), and rules and versions
+    in the ledger belong to published versions, which are never deleted.
+
+    For the same reason there is no stored public id: ``public_id`` is computed from the key
+    (``covey.core.ids.encode_id``) and ``LedgerEntry.objects.by_public_id`` finds the row again.
+    """
+
+    PUBLIC_PREFIX = "led"
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                                db_index=False)
+    version = models.ForeignKey("programs.ProgramVersion", null=True, blank=True, on_delete=models.DO_NOTHING,
+                                related_name="+", db_constraint=False, db_index=False)
+    run = models.ForeignKey(PayoutRun, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="entries",
+                            db_constraint=False, db_index=False)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="ledger_entries",
+                                db_constraint=False, db_index=False)
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                            related_name="+", db_constraint=False, db_index=False, help_text="SPIFFs: the partner rep paid")
     period_key = models.CharField(max_length=8, help_text="The fiscal quarter that earned it")
     source = models.CharField(max_length=12, choices=Source.choices)
-    rule = models.ForeignKey("programs.Rule", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey("programs.Rule", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+                             db_constraint=False, db_index=False)
     rule_kind = models.CharField(max_length=24, blank=True)
     opportunity = models.ForeignKey("crm.Opportunity", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+                                    related_name="+", db_constraint=False)
     key = models.CharField(max_length=160, help_text="What it pays for; reruns compare by it")
     base_minor = models.BigIntegerField(null=True, blank=True)
     rate = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, help_text="A fraction: 0.1 = 10 %")
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3, validators=[validate_currency])
     explanation = models.CharField(max_length=500)
-    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="reversals",
+                                 db_constraint=False, db_index=False)
     payable_on = models.DateField(null=True, blank=True, help_text="Not payable before this day")
     awaits_payment = models.BooleanField(
         default=False, help_text="Payable only once the customer has paid for the deal, plus the delay",
@@ -150,9 +174,11 @@ class LedgerEntry(models.Model):
         ordering = ["posted_at", "id"]
         verbose_name_plural = "ledger entries"
         indexes = [
-            models.Index(fields=["program", "period_key", "partner"]),
-            models.Index(fields=["program", "key"]),
-            models.Index(fields=["partner", "payable_on"]),
+            # A run appends a quarter's rows under one (program, quarter): cheap to maintain, and
+            # what reruns and simulations read.
+            models.Index(fields=["program", "period_key"], name="ledger_program_quarter"),
+            # One partner's entries: its statements, its earnings, a rerun for one partner.
+            models.Index(fields=["partner", "program", "period_key"], name="ledger_partner_quarter"),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +191,10 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("ledger entries are append-only: post a reversing entry instead")
+
+    @property
+    def public_id(self) -> str:
+        return encode_id(self.PUBLIC_PREFIX, self.pk)
 
 
 class StatementStatus(models.TextChoices):

@@ -19,10 +19,9 @@ from django.db import connection
 from django.utils import timezone
 
 from covey.core.bulk import insert_frame, read_frame
-from covey.core.ids import public_id_column
 from covey.payouts.models import LedgerEntry
 
-NET_SCHEMA = {"key": pl.Utf8, "currency": pl.Utf8, "net": pl.Int64}
+NET_SCHEMA = {"key": pl.Utf8, "currency": pl.Utf8, "partner_id": pl.Int64, "net": pl.Int64}
 LAST_SCHEMA = {
     "reverses_id": pl.Int64, "key": pl.Utf8, "partner_id": pl.Int64, "rep_id": pl.Int64, "opp_id": pl.Int64,
     "rule_id": pl.Int64, "rule_kind": pl.Utf8, "source": pl.Utf8, "version_id": pl.Int64, "payable_on": pl.Date,
@@ -39,6 +38,13 @@ class Posted:
     unchanged: int = 0
     totals: dict[str, int] = field(default_factory=dict)  # currency → net amount written
 
+    def add(self, other: Posted) -> None:
+        self.new_entries += other.new_entries
+        self.reversals += other.reversals
+        self.unchanged += other.unchanged
+        for currency, total in other.totals.items():
+            self.totals[currency] = self.totals.get(currency, 0) + total
+
     def as_dict(self) -> dict:
         return {"new_entries": self.new_entries, "reversals": self.reversals, "unchanged": self.unchanged,
                 "totals": self.totals}
@@ -51,8 +57,8 @@ def _scope(partner_ids: list[int] | None) -> str:
 def posted_net(*, program_id: int, period_key: str, partner_ids: list[int] | None) -> pl.DataFrame:
     table = connection.ops.quote_name(LedgerEntry._meta.db_table)
     return read_frame(
-        f"SELECT key, currency, SUM(amount_minor) FROM {table} WHERE program_id = %s AND period_key = %s"
-        f"{_scope(partner_ids)} GROUP BY key, currency HAVING SUM(amount_minor) <> 0",
+        f"SELECT key, currency, partner_id, SUM(amount_minor) FROM {table} WHERE program_id = %s AND period_key = %s"
+        f"{_scope(partner_ids)} GROUP BY key, currency, partner_id HAVING SUM(amount_minor) <> 0",
         [program_id, period_key], NET_SCHEMA,
     )
 
@@ -73,12 +79,15 @@ def _last_originals(program_id: int, period_key: str, keys: list[str]) -> pl.Dat
 
 
 def post(*, drafts: pl.DataFrame, program_id: int, period_key: str, run_id: int | None,
-         partner_ids: list[int] | None, now: datetime | None = None) -> Posted:
+         partner_ids: list[int] | None = None, net: pl.DataFrame | None = None,
+         now: datetime | None = None) -> Posted:
     """Write the difference between ``drafts`` (engine entries with a ``version_id`` column) and the
-    ledger for the quarter. ``partner_ids`` limits the comparison to those partners (an incremental
-    run); None compares every posted key of the quarter. Call inside the run's transaction."""
+    ledger for the quarter. The comparison is with ``net`` (from ``posted_net``) when given, else with
+    what is posted for ``partner_ids`` (None: every partner). Call inside the run's transaction."""
     now = now or timezone.now()
-    net = posted_net(program_id=program_id, period_key=period_key, partner_ids=partner_ids)
+    if net is None:
+        net = posted_net(program_id=program_id, period_key=period_key, partner_ids=partner_ids)
+    net = net.select("key", "currency", "net")
     compared = drafts.select("key", "currency", "amount_minor").join(net, on=["key", "currency"], how="full",
                                                                      coalesce=True)
     new_keys = compared.filter(pl.col("amount_minor").is_not_null()
@@ -112,8 +121,8 @@ def post(*, drafts: pl.DataFrame, program_id: int, period_key: str, run_id: int 
         ))
     result.new_entries = fresh.height
     if rows:
-        frame = pl.concat(rows, how="vertical_relaxed")
-        frame = frame.with_columns(public_id_column("led", frame.height))
+        # In partner order: the partner index then grows at its end instead of at random places.
+        frame = pl.concat(rows, how="vertical_relaxed").sort(["partner_id", "opportunity_id"], nulls_last=True, maintain_order=True)
         insert_frame(LedgerEntry, frame)
         result.totals = {c: int(t) for c, t in frame.group_by("currency").agg(pl.col("amount_minor").sum()).iter_rows()}
     return result

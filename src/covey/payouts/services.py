@@ -16,14 +16,14 @@ from decimal import Decimal
 
 import polars as pl
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from covey.core import audit
 from covey.payouts import engine as E
 from covey.payouts import facts as F
 from covey.payouts.models import PayoutRun, RunKind, RunStatus
-from covey.payouts.posting import Posted, post
+from covey.payouts.posting import Posted, post, posted_net
 from covey.programs.models import Enrolment, Program, ProgramVersion, VersionStatus
 from covey.programs.rules import parse_rule
 
@@ -77,26 +77,54 @@ def parse_period(period_key: str) -> E.Quarter:
     return F.quarter_of(key)
 
 
-def compute_quarter(program: Program, quarter: E.Quarter, *, partner_ids: list[int] | None = None,
-                    versions: list[tuple[ProgramVersion, list[int]]] | None = None) -> tuple[pl.DataFrame, dict]:
-    """The entries the versions in force give (engine frame plus ``version_id``) and timings."""
-    timings = {"load": 0.0, "compute": 0.0}
-    parts = []
+PARTS = 4  # a run computes partners in this many parts, writing one while the next is computed
+
+
+def _in_force(program: Program, quarter: E.Quarter, partner_ids: list[int] | None,
+              versions: list[tuple[ProgramVersion, list[int]]] | None):
     for version, partners in versions if versions is not None else governing(program, quarter):
         if partner_ids is not None:
             partners = sorted(set(partners) & set(partner_ids))
-        if not partners:
-            continue
+        if partners:
+            yield version, partners
+
+
+def _parts(version: ProgramVersion, spec: E.VersionSpec, quarter: E.Quarter, facts: E.Facts, partners: list[int],
+           parts: int):
+    """(partner ids, entries) of the version's own partners, in ``parts`` parts (no database work:
+    safe to run in another thread)."""
+    mine, members_of = pl.Series(partners, dtype=pl.Int64).implode(), set(partners)
+    for members, entries in E.compute_chunks(spec, quarter, facts, chunks=parts):
+        yield ([p for p in members if p in members_of],
+               entries.filter(pl.col("partner_id").is_in(mine)).with_columns(pl.lit(version.id, pl.Int64).alias("version_id")))
+
+
+def compute_quarter(program: Program, quarter: E.Quarter, *, partner_ids: list[int] | None = None,
+                    versions: list[tuple[ProgramVersion, list[int]]] | None = None) -> pl.DataFrame:
+    """Every entry the versions in force give (engine frames plus ``version_id``), without posting."""
+    frames = []
+    for version, partners in _in_force(program, quarter, partner_ids, versions):
         spec = version_spec(version)
-        began = time.perf_counter()
         facts = F.load(spec, quarter, partners)
-        timings["load"] += time.perf_counter() - began
-        began = time.perf_counter()
-        entries = E.compute(spec, quarter, facts).filter(pl.col("partner_id").is_in(partners))
-        timings["compute"] += time.perf_counter() - began
-        parts.append(entries.with_columns(pl.lit(version.id, pl.Int64).alias("version_id")))
-    drafts = pl.concat(parts) if parts else E.empty(E.ENTRY_COLUMNS).with_columns(pl.lit(None, pl.Int64).alias("version_id"))
-    return drafts, timings
+        frames.extend(entries for _, entries in _parts(version, spec, quarter, facts, partners, 1))
+    if not frames:
+        return E.empty(E.ENTRY_COLUMNS).with_columns(pl.lit(None, pl.Int64).alias("version_id"))
+    return pl.concat(frames)
+
+
+def _one_ahead(parts):
+    """Iterate ``parts`` with the next item computed in a background thread meanwhile: Polars works
+    outside the interpreter lock, so the engine computes the next part while the database writes
+    this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = object()
+    iterator = iter(parts)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="covey-payouts") as pool:
+        future = pool.submit(next, iterator, done)
+        while (item := future.result()) is not done:
+            future = pool.submit(next, iterator, done)
+            yield item
 
 
 def quarter_run(*, program: Program, period_key: str, actor=None, partner_ids: list[int] | None = None,
@@ -114,20 +142,43 @@ def quarter_run(*, program: Program, period_key: str, actor=None, partner_ids: l
     if not versions:
         raise ValidationError({"period": NO_VERSION.format(program=program.name, quarter=quarter.key)})
     began = time.perf_counter()
+    timings = {"load": 0.0, "compute_and_post": 0.0, "post": 0.0}
     with transaction.atomic():
         Program.objects.select_for_update().filter(pk=program.pk).first()  # one run of a program at a time
+        if connection.vendor == "postgresql":
+            # A batch job: room for the hash joins of a million deals in memory rather than on disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '256MB'")
         run = PayoutRun.objects.create(program=program, period_key=quarter.key, kind=RunKind.POST, actor=actor,
                                        started_at=now)
+        net = posted_net(program_id=program.id, period_key=quarter.key, partner_ids=partner_ids)
+        posted, handled, computed = Posted(), set(), 0
         try:
-            drafts, timings = compute_quarter(program, quarter, partner_ids=partner_ids, versions=versions)
+            for version, partners in _in_force(program, quarter, partner_ids, versions):
+                loading = time.perf_counter()
+                spec = version_spec(version)
+                facts = F.load(spec, quarter, partners)  # here: database work stays on this thread
+                timings["load"] = timings.get("load", 0.0) + time.perf_counter() - loading
+                computing = time.perf_counter()
+                for members, drafts in _one_ahead(_parts(version, spec, quarter, facts, partners, PARTS)):
+                    handled.update(members)
+                    computed += drafts.height
+                    writing = time.perf_counter()
+                    part_net = net.filter(pl.col("partner_id").is_in(pl.Series(members, dtype=pl.Int64).implode()))
+                    posted.add(post(drafts=drafts, program_id=program.id, period_key=quarter.key, run_id=run.id,
+                                    now=now, net=part_net))
+                    timings["post"] += time.perf_counter() - writing
+                timings["compute_and_post"] += time.perf_counter() - computing
         except E.MissingRates as exc:
             raise ValidationError({"fx": str(exc)}) from None
-        posting_began = time.perf_counter()
-        posted: Posted = post(drafts=drafts, program_id=program.id, period_key=quarter.key, run_id=run.id,
-                              partner_ids=partner_ids, now=now)
-        timings["post"] = time.perf_counter() - posting_began
+        # Partners with posted entries and nothing earned now (no longer enrolled, every deal gone):
+        # their entries are reversed.
+        gone = net.filter(~pl.col("partner_id").is_in(pl.Series(sorted(handled), dtype=pl.Int64).implode()))
+        if gone.height:
+            posted.add(post(drafts=E.empty(E.ENTRY_COLUMNS).with_columns(pl.lit(None, pl.Int64).alias("version_id")),
+                            program_id=program.id, period_key=quarter.key, run_id=run.id, now=now, net=gone))
         run.status, run.finished_at = RunStatus.DONE, timezone.now()
-        run.figures = {**posted.as_dict(), "entries_computed": drafts.height,
+        run.figures = {**posted.as_dict(), "entries_computed": computed,
                        "partners": partner_ids if partner_ids is not None else None,
                        "seconds": {k: round(v, 3) for k, v in timings.items()} | {
                            "total": round(time.perf_counter() - began, 3)}}
@@ -179,7 +230,7 @@ def simulate(*, draft: ProgramVersion, period_keys: list[str], actor=None, now: 
         else:
             partners = in_force[0][1] if in_force and not in_force[0][0].pilot else []
         try:
-            entries, _ = compute_quarter(program, quarter, partner_ids=partners, versions=[(draft, partners)])
+            entries = compute_quarter(program, quarter, partner_ids=partners, versions=[(draft, partners)])
         except E.MissingRates as exc:
             raise ValidationError({"fx": str(exc)}) from None
         simulated.append(entries.group_by("partner_id", "currency").agg(pl.col("amount_minor").sum().alias("simulated")))
