@@ -242,3 +242,39 @@ def test_profile_mode_shows_the_sql_and_cpu_of_one_request(tmp_path):
     assert "201 submitted:" in result.stdout and "SQL statements" in result.stdout
     assert "INSERT INTO \"registrations_registration\"" in result.stdout
     assert "ms CPU" in result.stdout and "cProfile" in result.stdout
+
+
+# --- payouts ---------------------------------------------------------------------------------------
+
+PAYOUT_KEYS = {"workload", "size", "seconds", "peer", "peer_seconds", "ratio", "lines_per_s", "entries", "peak_rss_mb",
+               "exact", "mismatched_entries", "cents_difference", "rerun_new_entries", "stages"}
+
+
+def _payouts_bench(url: str, tmp_path) -> dict:
+    env = {**os.environ, "COVEY_VAR_DIR": str(tmp_path)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "covey.cli", "bench", "payouts", "--lines", "400", "--partners", "40",
+         "--peer-sample", "20", "--json", "--database-url", url],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, "--json prints only the JSON line"
+    figures = json.loads(lines[0])
+    assert PAYOUT_KEYS <= set(figures)
+    assert figures["workload"] == "payouts" and figures["size"] == 400
+    assert figures["entries"] > 400 and figures["exact"] is True and figures["cents_difference"] == 0
+    assert figures["rerun_new_entries"] == 0
+    assert figures["peer_seconds"] > 0 and figures["ratio"] > 0
+    return figures
+
+
+def test_payouts_bench_is_exact_and_idempotent_on_postgresql(tmp_path):
+    _payouts_bench(_bench_database_url(), tmp_path)
+
+
+def test_payouts_bench_is_exact_and_idempotent_on_sqlite(tmp_path):
+    if database.is_postgres_url(os.environ.get("DATABASE_URL", "")):
+        pytest.skip("the SQLite figures are the SQLite pass's to produce")
+    _payouts_bench(f"sqlite:///{tmp_path / 'bench.sqlite3'}", tmp_path)

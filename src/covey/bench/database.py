@@ -102,10 +102,20 @@ def wipe() -> None:
             "database with --database-url."
         )
     tables = sorted(set(connection.introspection.django_table_names(only_existing=True)) - KEEP_TABLES)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables) + " RESTART IDENTITY CASCADE"
-        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables) + " RESTART IDENTITY CASCADE"
+            )
+        return
+    from covey.payouts.ledger import maintenance  # the ledger refuses deletes otherwise
+
+    with maintenance("bench wipe"), connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        for table in tables:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+        cursor.execute("DELETE FROM sqlite_sequence")
+        cursor.execute("PRAGMA foreign_keys = ON")
 
 
 @dataclass
