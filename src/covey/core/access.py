@@ -23,6 +23,17 @@ CRM_EDITORS = frozenset({StaffRole.ADMIN, StaffRole.PARTNER_MANAGER, StaffRole.S
 PARTNER_CREATORS = frozenset({StaffRole.ADMIN, StaffRole.PARTNER_MANAGER})
 
 
+def partner_rows(queryset, user, *, field: str = "partner_id"):
+    """The common ``visible_to``: vendor staff see every row, a partner user the rows whose ``field``
+    is its own partner, anyone else (signed out, deactivated, no membership) none."""
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_vendor:
+        return queryset
+    membership = user.membership
+    return queryset.filter(**{field: membership.partner_id}) if membership else queryset.none()
+
+
 def is_admin(user) -> bool:
     return user.is_authenticated and user.staff_role == StaffRole.ADMIN
 

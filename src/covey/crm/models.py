@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from covey.core.access import partner_rows
 from covey.core.ids import PublicIdField
 from covey.core.money import Money
 from covey.core.validators import validate_currency
@@ -334,12 +335,7 @@ class DealEvent(models.Model):
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user) -> ActivityQuerySet:
         """Vendor staff see every activity; a partner user sees the ones logged for its partner."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_vendor:
-            return self
-        membership = user.membership
-        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+        return partner_rows(self, user)
 
 
 class Activity(models.Model):

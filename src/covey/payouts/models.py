@@ -31,6 +31,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from covey.core.access import partner_rows
 from covey.core.ids import PublicIdField, decode_id, encode_id
 from covey.core.validators import validate_currency
 
@@ -107,12 +108,7 @@ class PayoutRun(models.Model):
 class EntryQuerySet(models.QuerySet):
     def visible_to(self, user) -> EntryQuerySet:
         """Vendor staff see every entry; a partner user only its own partner's."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_vendor:
-            return self
-        membership = user.membership
-        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+        return partner_rows(self, user)
 
     def by_public_id(self, public_id: str) -> EntryQuerySet:
         """The entry a public id names (none for an id that is not one), for chaining after visible_to."""
@@ -207,12 +203,8 @@ class StatementStatus(models.TextChoices):
 
 class StatementQuerySet(models.QuerySet):
     def visible_to(self, user) -> StatementQuerySet:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_vendor:
-            return self
-        membership = user.membership
-        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+        """Vendor staff see every statement; a partner user only its own partner's."""
+        return partner_rows(self, user)
 
 
 class Statement(models.Model):

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from covey.core.access import partner_rows
 from covey.core.ids import PublicIdField
 from covey.core.vocab import EngagementModel
 
@@ -162,12 +163,7 @@ class TaskTemplate(models.Model):
 class PlanQuerySet(models.QuerySet):
     def visible_to(self, user) -> PlanQuerySet:
         """Vendor staff see every plan; a partner user sees the plans of its own partner."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_vendor:
-            return self
-        membership = user.membership
-        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+        return partner_rows(self, user)
 
 
 class Plan(models.Model):

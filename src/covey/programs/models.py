@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from covey.core.access import partner_rows
 from covey.core.ids import PublicIdField
 from covey.core.validators import validate_currency
 
@@ -194,12 +195,8 @@ class Rule(models.Model):
 
 class EnrolmentQuerySet(models.QuerySet):
     def visible_to(self, user) -> EnrolmentQuerySet:
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_vendor:
-            return self
-        membership = user.membership
-        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+        """Vendor staff see every enrolment; a partner user only its own partner's."""
+        return partner_rows(self, user)
 
     def current(self) -> EnrolmentQuerySet:
         return self.filter(ends_on__isnull=True)

@@ -23,6 +23,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from covey.core.access import partner_rows
 from covey.core.ids import PublicIdField
 from covey.core.money import Money
 from covey.core.validators import validate_currency
@@ -127,12 +128,7 @@ FINAL = (Status.REJECTED, Status.WON, Status.LOST, Status.EXPIRED)
 class RegistrationQuerySet(models.QuerySet):
     def visible_to(self, user) -> RegistrationQuerySet:
         """Vendor staff see every registration; a partner user only its own partner's."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_vendor:
-            return self
-        membership = user.membership
-        return self.filter(partner_id=membership.partner_id) if membership else self.none()
+        return partner_rows(self, user)
 
     def overdue(self, now=None) -> RegistrationQuerySet:
         return self.filter(status__in=AWAITING_REVIEW, review_due_at__lt=now or timezone.now())
