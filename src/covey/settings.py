@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "covey.registrations",
     "covey.cosell",
     "covey.joint",
+    "covey.agreements",
+    "covey.enablement",
+    "covey.lifecycle",
 ]
 
 MIDDLEWARE = [
