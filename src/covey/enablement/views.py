@@ -345,6 +345,12 @@ def newsletter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "enablement/announcement_detail.html", {"item": newsletter, "text": text, "newsletter": True})
 
 
+def _masked(email: str) -> str:
+    """j•••@example.com: enough for the person to recognise, nothing for someone who found the link."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks (link scanners must not unsubscribe anyone); POST changes the preference. No login."""
     user = services.user_for_token(token[:500])
@@ -357,5 +363,5 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         done = "subscribed" if subscribed else "unsubscribed"
     pref = getattr(user, "email_preference", None)
     return render(request, "enablement/unsubscribe.html", {
-        "email": user.email, "done": done, "subscribed": pref is None or pref.partner_news, "vendor": VendorSettings.current(),
+        "email": _masked(user.email), "done": done, "subscribed": pref is None or pref.partner_news, "vendor": VendorSettings.current(),
     })
