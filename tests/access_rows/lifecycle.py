@@ -245,8 +245,22 @@ def secrets(world) -> list[str]:
 
 def state():
     from covey.agreements.models import Agreement, AgreementVersion
-    from covey.enablement.models import Announcement, Completion, Course, Newsletter, Resource, ResourceVersion
-    from covey.lifecycle.models import Application, BusinessGoal, BusinessPlan, Criterion, EvaluationRound, Score
+    from covey.enablement.models import (
+        Announcement,
+        Completion,
+        Course,
+        Newsletter,
+        Resource,
+        ResourceVersion,
+    )
+    from covey.lifecycle.models import (
+        Application,
+        BusinessGoal,
+        BusinessPlan,
+        Criterion,
+        EvaluationRound,
+        Score,
+    )
 
     return (
         list(Application.objects.values_list("public_id", "status").order_by("id")),

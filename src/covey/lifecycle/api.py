@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from covey.core import access
 from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
@@ -170,7 +170,7 @@ def round_open(request: HttpRequest, id: str, payload: RoundIn):
     partner = access.get_for_user(Partner, user, id)  # another partner's id answers 404 like a missing one
     access.require(selectors.can_evaluate(user), NO_EVALUATE)
     round_ = services.round_open(partner=partner, actor=user, name=payload.name, source="api")
-    return 201, _round_answer(round_)
+    return Status(201, _round_answer(round_))
 
 
 @router.get("/evaluation-rounds/{id}", response={200: RoundOut, **READ_ERRORS}, operation_id="evaluation_rounds_get",
@@ -245,4 +245,4 @@ def business_goal_add(request: HttpRequest, id: str, payload: GoalIn):
     plan = access.get_for_user(BusinessPlan, user, id, select=("partner", "partner__owner"),
                                write_check=lambda u, p: selectors.can_edit_business_plan(u, p.partner))
     services.goal_add(plan=plan, actor=user, metric=payload.metric.value, target=payload.target, note=payload.note, source="api")
-    return 201, _plan_answer(plan)
+    return Status(201, _plan_answer(plan))
