@@ -99,3 +99,16 @@ def test_the_api_refuses_activation_without_a_countersigned_agreement(world):
     response = as_user(world.vendor_admin).post(f"/api/partners/{world.partner_a.public_id}/lifecycle", {"lifecycle": "active"})
     assert_error(response, 422, "validation_error")
     assert "countersigned" in response.json()["detail"]
+
+
+def test_the_demo_scenario_is_made_through_the_services_once(cast):
+    from covey.agreements.models import Agreement
+    from covey.demo.lifecycle_scenario import seed_lifecycle
+    from covey.partners.models import Partner
+
+    kwargs = {"admin_email": cast.vendor_admin.email, "manager_email": cast.partner_manager.email, "partner_admin_email": cast.a_admin.email}
+    assert seed_lifecycle(**kwargs) == 4
+    assert seed_lifecycle(**kwargs) == 0
+    ridgeline = Partner.objects.get(name="Ridgeline IT")
+    assert ridgeline.lifecycle == "onboarding" and Agreement.objects.get(partner=ridgeline).status == "countersigned"
+    assert set(Partner.objects.filter(application__isnull=False).values_list("lifecycle", flat=True)) == {"applied", "evaluating", "onboarding"}
