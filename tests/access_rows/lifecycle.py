@@ -53,8 +53,11 @@ WEB_ROUTES: dict[str, Route] = {
     "pipeline": Route(VENDOR_PAGE),
     "partner_journey": Route(READ_A, kwargs=A),
     "partner_lifecycle_change": Route(LIFECYCLE_A, method="POST", kwargs=A),
-    "application_approve": Route(LIFECYCLE_A, method="POST", kwargs=A),
-    "application_decline": Route(LIFECYCLE_A, method="POST", kwargs=A),
+    # The applicant nobody owns yet: any partner manager may decide; no partner user can see it.
+    "application_approve": Route(expect(ok=EVALUATORS, forbidden=rest(EVALUATORS, PARTNER_A, PARTNER_B), hidden=PARTNER_A + PARTNER_B),
+                                 method="POST", kwargs={"public_id": "applicant.public_id"}),
+    "application_decline": Route(expect(ok=EVALUATORS, forbidden=rest(EVALUATORS, PARTNER_A, PARTNER_B), hidden=PARTNER_A + PARTNER_B),
+                                 method="POST", kwargs={"public_id": "applicant.public_id"}),
     "launch_plan_start": Route(LIFECYCLE_A, method="POST", kwargs=A),
     # evaluation: the vendor's own judgement; a partner is not told these pages exist
     "evaluation_ranking": Route(VENDOR_PAGE),

@@ -97,7 +97,7 @@ def agreement_list(request: HttpRequest, filters: Query[AgreementFilters]):
     return page(qs.order_by("-issued_at", "-id"), filters, lambda a: agreement_out(a, user=user))
 
 
-@router.get("/agreements/{id}", response={200: AgreementOut, **READ_ERRORS}, operation_id="agreements_get", summary="Get an agreement")
+@router.get("/agreements/{id}", response={200: AgreementOut, **READ_ERRORS}, operation_id="agreements_get", summary="Get an agreement", description="The frozen text, version and both signatures; 404 if you cannot see it.")
 def agreement_get(request: HttpRequest, id: str):
     user = user_of(request)
     return agreement_out(_get(user, id), user=user)
@@ -117,7 +117,7 @@ def agreement_issue(request: HttpRequest, payload: IssueIn, idempotency_key: str
 
 
 @router.post("/agreements/{id}/sign", response={200: AgreementOut, **WRITE_ERRORS}, operation_id="agreements_sign",
-             summary="Sign (partner admin)")
+             summary="Sign (partner admin)", description="Typed name and consent; records who, when, the version and the caller's address.")
 def agreement_sign(request: HttpRequest, id: str, payload: SignIn):
     user = user_of(request)
     agreement = _get(user, id, check=rules.can_sign)

@@ -138,7 +138,7 @@ class AnnouncementPage(OutSchema):
     count: int
 
 
-@router.get("/courses", response={200: CoursePage, **READ_ERRORS}, operation_id="courses_list", summary="List courses")
+@router.get("/courses", response={200: CoursePage, **READ_ERRORS}, operation_id="courses_list", summary="List courses", description="The course catalogue (partner users: active courses).")
 def course_list(request: HttpRequest, paging: Query[Paging]):
     return page(Course.objects.visible_to(user_of(request)).order_by("title", "id"), paging, course_out)
 
@@ -203,7 +203,7 @@ def resource_list(request: HttpRequest, filters: Query[ResourceFilters]):
     return page(qs.order_by("title", "id"), filters, resource_out)
 
 
-@router.get("/resources/{id}", response={200: ResourceOut, **READ_ERRORS}, operation_id="resources_get", summary="Get a library resource")
+@router.get("/resources/{id}", response={200: ResourceOut, **READ_ERRORS}, operation_id="resources_get", summary="Get a library resource", description="A resource with its versions; 404 if it is not meant for your partner.")
 def resource_get(request: HttpRequest, id: str):
     return resource_out(access.get_for_user(Resource, user_of(request), id))
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import Query, Router
 
 from covey.core import access
 from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
@@ -73,7 +73,7 @@ def _application(user, public_id: str, *, manage: bool = False) -> Application:
 
 
 @router.get("/applications/{id}", response={200: ApplicationOut, **READ_ERRORS}, operation_id="applications_get",
-            summary="Get an application")
+            summary="Get an application", description="One application with its answers; 404 for anyone but vendor staff.")
 def application_get(request: HttpRequest, id: str):
     return application_out(_application(user_of(request), id))
 
@@ -165,12 +165,12 @@ def _round_answer(round_: EvaluationRound) -> dict:
 
 @router.post("/partners/{id}/evaluation-rounds", response={201: RoundOut, **WRITE_ERRORS}, operation_id="evaluation_rounds_open",
              summary="Open an evaluation round", description="Freezes today's criteria into the round; an applicant moves to evaluating.")
-def round_open(request: HttpRequest, id: str, payload: RoundIn):
+def round_open(request: HttpRequest, id: str, payload: RoundIn, idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     partner = access.get_for_user(Partner, user, id)  # another partner's id answers 404 like a missing one
     access.require(selectors.can_evaluate(user), NO_EVALUATE)
-    round_ = services.round_open(partner=partner, actor=user, name=payload.name, source="api")
-    return Status(201, _round_answer(round_))
+    return create_once(request, key=idempotency_key, schema=RoundOut, render=_round_answer,
+                       make=lambda: services.round_open(partner=partner, actor=user, name=payload.name, source="api"))
 
 
 @router.get("/evaluation-rounds/{id}", response={200: RoundOut, **READ_ERRORS}, operation_id="evaluation_rounds_get",
@@ -210,7 +210,7 @@ def business_plan_list(request: HttpRequest, filters: Query[BusinessPlanFilters]
 
 
 @router.get("/business-plans/{id}", response={200: BusinessPlanOut, **READ_ERRORS}, operation_id="business_plans_get",
-            summary="Get a joint business plan")
+            summary="Get a joint business plan", description="The plan with each goal's target and the actual figure from the data.")
 def business_plan_get(request: HttpRequest, id: str):
     return _plan_answer(access.get_for_user(BusinessPlan, user_of(request), id, select=("partner",)))
 
@@ -239,10 +239,13 @@ def business_plan_create(request: HttpRequest, payload: BusinessPlanIn, idempote
 
 
 @router.post("/business-plans/{id}/goals", response={201: BusinessPlanOut, **WRITE_ERRORS}, operation_id="business_plans_goal_add",
-             summary="Add a mutual goal")
-def business_goal_add(request: HttpRequest, id: str, payload: GoalIn):
+             summary="Add a mutual goal", description="Registered deals, won deals or certified people, with a target.")
+def business_goal_add(request: HttpRequest, id: str, payload: GoalIn, idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     plan = access.get_for_user(BusinessPlan, user, id, select=("partner", "partner__owner"),
                                write_check=lambda u, p: selectors.can_edit_business_plan(u, p.partner))
-    services.goal_add(plan=plan, actor=user, metric=payload.metric.value, target=payload.target, note=payload.note, source="api")
-    return Status(201, _plan_answer(plan))
+    return create_once(
+        request, key=idempotency_key, schema=BusinessPlanOut, render=lambda goal: _plan_answer(goal.plan),
+        make=lambda: services.goal_add(plan=plan, actor=user, metric=payload.metric.value, target=payload.target,
+                                       note=payload.note, source="api"),
+    )
