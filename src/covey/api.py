@@ -33,6 +33,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from covey.agreements.api import router as agreements_router
 from covey.core.api import ApiError
 from covey.core.api import router as core_router
 from covey.core.models import ApiToken
@@ -40,7 +41,9 @@ from covey.core.money import MoneyError
 from covey.core.sql import prepared_cursor
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
+from covey.enablement.api import router as enablement_router
 from covey.joint.api import router as joint_router
+from covey.lifecycle.api import router as lifecycle_router
 from covey.partners.api import router as partners_router
 from covey.plans.api import router as plans_router
 from covey.registrations.api import router as registrations_router
@@ -272,6 +275,9 @@ api.add_router("", registrations_router)
 api.add_router("", plans_router)
 api.add_router("", cosell_router)
 api.add_router("", joint_router)
+api.add_router("", lifecycle_router)
+api.add_router("", agreements_router)
+api.add_router("", enablement_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

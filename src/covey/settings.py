@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "covey.joint",
     "covey.programs",
     "covey.payouts",
+    "covey.agreements",
+    "covey.enablement",
+    "covey.lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -182,7 +185,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # WeasyPrint (agreement PDFs) and fontTools log every rendering step at INFO.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

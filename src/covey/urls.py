@@ -14,6 +14,9 @@ urlpatterns = [
     path("plans/", include("covey.plans.urls")),
     path("", include("covey.cosell.urls")),
     path("", include("covey.joint.urls")),
+    path("", include("covey.lifecycle.urls")),
+    path("agreements/", include("covey.agreements.urls")),
+    path("", include("covey.enablement.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"

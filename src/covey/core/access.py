@@ -59,6 +59,16 @@ def can_edit_partner(user, partner) -> bool:
     return bool(membership and membership.partner_id == partner.id and membership.role == "admin")
 
 
+def can_manage_lifecycle(user, partner) -> bool:
+    """Who moves a partner through its lifecycle (evaluation, approval, agreements, activation): an
+    admin, or a partner manager for the partners they own and for applicants nobody owns yet."""
+    if not user.is_authenticated:
+        return False
+    if user.staff_role == StaffRole.ADMIN:
+        return True
+    return user.staff_role == StaffRole.PARTNER_MANAGER and partner.owner_id in (None, user.id)
+
+
 def writes_for_partner(user, partner_id) -> bool:
     """An admin or rep (not a read-only member) of the partner with this id."""
     if not user.is_authenticated or user.is_vendor:

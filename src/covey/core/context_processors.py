@@ -12,6 +12,10 @@ def covey(request):
         nav.append(("home", "Home"))
         # A partner user's "partners" page is its own company's profile.
         nav.append(("partner_list", "Partners" if user.is_vendor else "Our company"))
+        if user.is_vendor:
+            nav.append(("pipeline", "Partner pipeline"))
+            nav.append(("evaluation_ranking", "Evaluation"))
+        nav.append(("agreement_list", "Agreements"))
         # Partner users see the accounts of the deals their partner is on.
         nav.append(("account_list", "Accounts"))
         nav.append(("registration_list", "Registrations"))
@@ -21,6 +25,10 @@ def covey(request):
         nav.append(("activity_list", "Activities"))
         nav.append(("plan_list", "Plans"))
         nav.append(("escalation_list", "Escalations"))
+        nav.append(("business_plan_list", "Business plans"))
+        nav.append(("training_home", "Training"))
+        nav.append(("library", "Library"))
+        nav.append(("announcement_list", "Partner news"))
         nav.append(("product_list", "Products"))
     vendor = VendorSettings.current() if user.is_authenticated else None
     unread = unread_count(user) if user.is_authenticated else 0

@@ -126,6 +126,12 @@ def demo(
     if seed_co_selling(rep_email=by_role.get("Partner rep", ""),
                        other_rep_email=by_role.get("Partner rep (another partner)", "")):
         console.print("Added the co-selling scenario: deal registrations, a conflict and a deal room with its plan.")
+    from covey.demo.lifecycle_scenario import seed_lifecycle
+
+    if seed_lifecycle(admin_email=by_role.get("Vendor admin", ""), manager_email=by_role.get("Partner manager", ""),
+                      partner_admin_email=by_role.get("Partner admin", "")):
+        console.print("Added the lifecycle scenario: applicants being evaluated, an onboarding partner with a countersigned "
+                      "agreement, certifications and a joint business plan.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

@@ -324,6 +324,7 @@ def _delete_scenario_rows(ranges: dict) -> None:
     from covey.cosell.models import Engagement
     from covey.registrations.models import Registration
 
+    _delete_lifecycle_scenario()
     span = ranges.get(Partner._meta.label)
     if span:
         converted = Registration.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1], opportunity__isnull=False)
@@ -332,9 +333,29 @@ def _delete_scenario_rows(ranges: dict) -> None:
         Engagement.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1]).delete()
 
 
+def _delete_lifecycle_scenario() -> None:
+    """The lifecycle scenario (``covey.demo.lifecycle_scenario``) made applicants, evaluations,
+    agreements, courses, library items and news, many of them naming generated users (through
+    relations without a reverse accessor, which ``_release_references`` cannot see); they go too."""
+    from covey.agreements.models import Agreement, AgreementTemplate
+    from covey.enablement.models import Announcement, Completion, Course, Newsletter, Resource
+    from covey.lifecycle.models import BusinessPlan, EvaluationRound
+
+    Partner.objects.filter(application__isnull=False).delete()
+    EvaluationRound.objects.all().delete()
+    Agreement.objects.all().delete()
+    AgreementTemplate.objects.all().delete()
+    Completion.objects.all().delete()
+    Course.objects.all().delete()
+    for model in (Resource, Announcement, Newsletter, BusinessPlan):
+        model.objects.all().delete()
+
+
 def _release_references(model: type[models.Model], span: tuple[int, int], ranges: dict) -> None:
-    for rel in model._meta.related_objects:
-        if not (rel.one_to_many or rel.one_to_one):  # reverse foreign keys and one-to-ones
+    # include_hidden: relations declared with related_name="+" (an account's owner, an audit
+    # event's actor) point here too, and would be left dangling by the raw delete below.
+    for rel in model._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
             continue
         related = rel.related_model
         rows = related._base_manager.filter(**{f"{rel.field.name}__gte": span[0], f"{rel.field.name}__lte": span[1]})

@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from covey.core import audit
 from covey.core.models import User
 from covey.core.services import create_object, delete_object, update_object
-from covey.partners.models import Membership, Partner, PartnerSegmentTag, PartnerTypeTag
+from covey.partners.models import Lifecycle, Membership, Partner, PartnerSegmentTag, PartnerTypeTag
 
 USER_IS_VENDOR_STAFF = "That e-mail belongs to a member of the vendor's staff."
 USER_IN_OTHER_PARTNER = "That person already belongs to another partner."
@@ -44,11 +44,20 @@ def _validate_codes(model, codes: Iterable[str], field: str) -> list[str]:
 
 @transaction.atomic
 def partner_create(*, actor, types: Iterable[str] = (), segments: Iterable[str] = (), source: str = "web", **values) -> Partner:
+    """A new partner starts as a prospect; any other lifecycle asked for is reached through
+    ``covey.lifecycle.services.partner_change_lifecycle`` (so "active" still needs a countersigned
+    agreement and "onboarding" gets its plan)."""
+    from covey.lifecycle.services import partner_change_lifecycle
+
     types = _validate_codes(PartnerTypeTag, types, "types")
     segments = _validate_codes(PartnerSegmentTag, segments, "segments")
-    partner = create_object(Partner, actor=actor, source=source, **values)
+    lifecycle = values.pop("lifecycle", None) or Lifecycle.PROSPECT
+    partner = create_object(Partner, actor=actor, source=source, lifecycle=Lifecycle.PROSPECT, **values)
     _set_tags(partner, PartnerTypeTag, types)
     _set_tags(partner, PartnerSegmentTag, segments)
+    if lifecycle != Lifecycle.PROSPECT:
+        partner_change_lifecycle(partner=partner, to=lifecycle, actor=actor, source=source)
+        partner.refresh_from_db()
     return partner
 
 
@@ -57,7 +66,17 @@ def partner_update(
     *, partner: Partner, actor, types: Iterable[str] | None = None, segments: Iterable[str] | None = None,
     source: str = "web", **values,
 ) -> dict:
+    """Change a partner's profile. A lifecycle change goes through the lifecycle service (its rules
+    and its audit record); the other fields are saved as given."""
+    from covey.lifecycle.services import partner_change_lifecycle
+
+    lifecycle = values.pop("lifecycle", None)
     changes = update_object(partner, actor=actor, source=source, **values) if values else {}
+    if lifecycle is not None and lifecycle != partner.lifecycle:
+        before = partner.lifecycle
+        partner_change_lifecycle(partner=partner, to=lifecycle, actor=actor, source=source)
+        partner.lifecycle = lifecycle
+        changes["lifecycle"] = [before, lifecycle]
     extra = {}
     if types is not None:
         if changed := _set_tags(partner, PartnerTypeTag, _validate_codes(PartnerTypeTag, types, "types")):
