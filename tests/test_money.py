@@ -95,6 +95,13 @@ def test_split_gives_leftover_cents_to_the_largest_remainders():
     assert Money(1001, "USD").split([1, 1]) == [Money(501, "USD"), Money(500, "USD")]
 
 
+def test_split_breaks_equal_remainders_by_position_whatever_the_part_sizes():
+    # 13/15 and 1/15 of 50,000 leave the same third of a cent; the earlier part gets the cent,
+    # even though the larger part leaves fewer digits for its remainder in 28-digit Decimal.
+    assert split(50000, [13_000_000, 1_000_000, 1_000_000]) == [43334, 3333, 3333]
+    assert split(50000, [1_000_000, 13_000_000, 1_000_000]) == [3334, 43333, 3333]
+
+
 def test_split_refuses_meaningless_weights():
     for weights in ([], [0, 0], [1, -1], [0.5, 0.5]):
         with pytest.raises(MoneyError):

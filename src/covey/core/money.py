@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from babel.core import get_global
 from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
@@ -205,7 +206,9 @@ def split(total: int, weights: Sequence[int | Decimal]) -> list[int]:
         raise MoneyError("split weights cannot all be zero")
     sign = -1 if total < 0 else 1
     magnitude = abs(total)
-    exact = [Decimal(magnitude) * w / weight_sum for w in ws]
+    # Exact fractions, not Decimal division: at 28 digits a larger integer part leaves fewer digits
+    # for the remainder, which would break ties by the size of the part instead of by position.
+    exact = [Fraction(magnitude) * Fraction(w) / Fraction(weight_sum) for w in ws]
     parts = [int(e) for e in exact]  # truncation toward zero
     leftover = magnitude - sum(parts)
     by_remainder = sorted(range(len(ws)), key=lambda i: (-(exact[i] - parts[i]), i))
