@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("covey.joint.urls")),
     path("", include("covey.lifecycle.urls")),
     path("agreements/", include("covey.agreements.urls")),
+    path("programs/", include("covey.programs.urls")),
     path("", include("covey.enablement.urls")),
 ]
 

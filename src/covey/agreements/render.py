@@ -20,15 +20,21 @@ def body_html(text: str) -> SafeString:
 
 
 def _refuse(url: str, *args, **kwargs):
-    raise ValueError(f"external resources are not loaded in agreements: {url[:80]}")
+    raise ValueError(f"external resources are not loaded in documents: {url[:80]}")
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A self-contained HTML document as PDF; nothing outside it is fetched (other documents, such
+    as the program guide, render through here too)."""
+    from weasyprint import HTML
+
+    return HTML(string=html, url_fetcher=_refuse).write_pdf()
 
 
 def render_pdf(agreement) -> bytes:
-    from weasyprint import HTML
-
     from covey.core.models import VendorSettings
 
     html = render_to_string("agreements/agreement_pdf.html", {
         "agreement": agreement, "body": body_html(agreement.body), "vendor": VendorSettings.current(),
     })
-    return HTML(string=html, url_fetcher=_refuse).write_pdf()
+    return html_to_pdf(html)

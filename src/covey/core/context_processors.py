@@ -16,6 +16,7 @@ def covey(request):
             nav.append(("pipeline", "Partner pipeline"))
             nav.append(("evaluation_ranking", "Evaluation"))
         nav.append(("agreement_list", "Agreements"))
+        nav.append(("program_list", "Programs"))
         # Partner users see the accounts of the deals their partner is on.
         nav.append(("account_list", "Accounts"))
         nav.append(("registration_list", "Registrations"))
