@@ -257,11 +257,12 @@ def tier_save(*, version: ProgramVersion, actor, tier: Tier | None = None, sourc
         before = {} if is_new else audit.snapshot(tier, list(values))
         for name, value in values.items():
             setattr(tier, name, value)
-        tier.full_clean()
+        # Duplicates first: they deserve a message on the field rather than full_clean's generic one.
         if version.tiers.exclude(pk=tier.pk).filter(code=tier.code).exists():
             raise ValidationError({"code": f"This version already has a tier {tier.code!r}."})
         if version.tiers.exclude(pk=tier.pk).filter(rank=tier.rank).exists():
             raise ValidationError({"rank": f"Another tier already has rank {tier.rank}."})
+        tier.full_clean()
         tier.save()
         audit.record(actor=actor, action="create" if is_new else "update", obj=version, source=source,
                      changes={f"tier {tier.code}": [before or None, audit.snapshot(tier, list(values))]})
