@@ -371,3 +371,28 @@ def test_the_other_partner_cannot_reach_the_program_or_its_guide(cast, login):
     for name in ("program_detail", "program_guide", "program_guide_pdf"):
         assert client.get(url(name, program.public_id)).status_code == 404
     assert "Resale Program" not in client.get(url("program_list")).content.decode()
+
+
+# --- the demo scenario -----------------------------------------------------------------------
+
+
+def test_the_demo_scenario_is_made_once_through_the_services_and_removed_on_reset(cast):
+    from covey.demo.programs_scenario import PROGRAM_NAME, remove_programs, seed_programs
+    from covey.partners.models import Partner, PartnerTypeTag
+
+    for name in ("Cedar Resale", "Dune Resale", "Elm Resale"):
+        PartnerTypeTag.objects.create(partner=Partner.objects.create(name=name, lifecycle="active"), code="reseller")
+    kwargs = {"admin_email": cast.vendor_admin.email, "manager_email": cast.partner_manager.email,
+              "partner_admin_email": cast.a_admin.email, "other_rep_email": cast.b_rep.email}
+    assert seed_programs(**kwargs) == 5
+    assert seed_programs(**kwargs) == 0
+    program = Program.objects.get(name=PROGRAM_NAME)
+    v1, v2, v3 = program.versions.order_by("number")
+    assert v1.is_locked() and services.governing_general(program, timezone.localdate()) == v1
+    assert set(v1.tiers.values_list("code", flat=True)) == {"silver", "gold", "platinum"}
+    assert set(v1.rules.values_list("kind", flat=True)) == {"resale_margin", "registration_bonus", "spiff", "accelerator"}
+    assert v2.status == VersionStatus.DRAFT and v2.rules.filter(kind="clawback").exists()
+    assert v3.pilot and v3.status == VersionStatus.PUBLISHED and v3.pilot_partners.count() == 3
+    history = list(Enrolment.objects.filter(partner=cast.partner_a).order_by("starts_on").values_list("tier_code", flat=True))
+    assert history == ["silver", "gold"]
+    assert remove_programs() == 1 and not Program.objects.exists() and not Enrolment.objects.exists()

@@ -132,6 +132,13 @@ def demo(
                       partner_admin_email=by_role.get("Partner admin", "")):
         console.print("Added the lifecycle scenario: applicants being evaluated, an onboarding partner with a countersigned "
                       "agreement, certifications and a joint business plan.")
+    from covey.demo.programs_scenario import seed_programs
+
+    if seed_programs(admin_email=by_role.get("Vendor admin", ""), manager_email=by_role.get("Partner manager", ""),
+                     partner_admin_email=by_role.get("Partner admin", ""),
+                     other_rep_email=by_role.get("Partner rep (another partner)", "")):
+        console.print("Added the programs scenario: a reseller program with Silver, Gold and Platinum, a locked version "
+                      "governing this quarter, a draft for the next one, a pilot, and partners enrolled at tiers.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

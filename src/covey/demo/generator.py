@@ -325,6 +325,7 @@ def _delete_scenario_rows(ranges: dict) -> None:
     from covey.registrations.models import Registration
 
     _delete_lifecycle_scenario()
+    _delete_programs_scenario()
     span = ranges.get(Partner._meta.label)
     if span:
         converted = Registration.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1], opportunity__isnull=False)
@@ -349,6 +350,17 @@ def _delete_lifecycle_scenario() -> None:
     Course.objects.all().delete()
     for model in (Resource, Announcement, Newsletter, BusinessPlan):
         model.objects.all().delete()
+
+
+def _delete_programs_scenario() -> None:
+    """The programs scenario (``covey.demo.programs_scenario``) made a program whose enrolments name
+    generated partners; it goes with its versions, tiers, rules and enrolments."""
+    from covey.demo.programs_scenario import ProgramsInUse, remove_programs
+
+    try:
+        remove_programs()
+    except ProgramsInUse as exc:
+        raise SeedRefused(str(exc)) from None
 
 
 def _release_references(model: type[models.Model], span: tuple[int, int], ranges: dict) -> None:
