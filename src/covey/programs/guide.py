@@ -120,7 +120,9 @@ def describe(rule: RuleInput, tier: str) -> GuideLine | None:
         over = f" over {money(p.min_value_minor, p.currency)}" if p.min_value_minor else ""
         text = (f"Register a deal{over} and close it within {p.close_within_days} days of approval: "
                 f"{percent(p.rate)} on top of your margin.")
-        notes = ("The registration must be approved before the deal closes.", *_common_notes(p.common, rule.kind))
+        notes = _common_notes(p.common, rule.kind)
+        if "approved_registration" not in p.common.requires:
+            notes = ("The registration must be approved before the deal closes.", *notes)
     elif isinstance(p, r.Accelerator):
         target = money(p.target_for(tier), p.currency)
         text = (f"Sell more than {target} in a quarter: an extra {percent(p.rate)} on the part above {target} "
