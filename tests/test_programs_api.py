@@ -164,3 +164,11 @@ def test_the_other_partner_and_unenrolled_partners_see_nothing(cast):
     assert b.get("/api/programs").json()["count"] == 0
     for path in (f"/api/programs/{program_id}", f"/api/program-versions/{version_id}", f"/api/programs/{program_id}/guide"):
         assert_error(b.get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize("value", ["11", "abc", "NaN", "8.55"])
+def test_a_tier_satisfaction_outside_zero_to_ten_is_named(cast, value):
+    api, _, version_id = _built(cast)
+    response = api.post(f"/api/program-versions/{version_id}/tiers", {"code": "platinum", "name": "Platinum", "rank": 3,
+                                                                      "min_satisfaction": value})
+    assert_error(response, 422, "validation_error", field="min_satisfaction")

@@ -396,3 +396,13 @@ def test_the_demo_scenario_is_made_once_through_the_services_and_removed_on_rese
     history = list(Enrolment.objects.filter(partner=cast.partner_a).order_by("starts_on").values_list("tier_code", flat=True))
     assert history == ["silver", "gold"]
     assert remove_programs() == 1 and not Program.objects.exists() and not Enrolment.objects.exists()
+
+
+def test_saving_a_pilot_with_no_partners_makes_it_a_general_version_again(cast, login):
+    program = _program(cast)
+    v2 = services.version_draft(program=program, actor=cast.vendor_admin, pilot=True)
+    services.pilot_partners_set(version=v2, partners=[cast.partner_a], actor=cast.vendor_admin)
+    response = login(cast.vendor_admin).post(url("version_pilot", v2.public_id), {}, follow=True)
+    assert any("general version again" in m for m in messages_of(response))
+    v2.refresh_from_db()
+    assert not v2.pilot and not v2.pilot_partners.exists()

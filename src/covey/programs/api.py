@@ -320,9 +320,12 @@ def _no_floats(value, path: str = "params") -> None:
 def _satisfaction(values: dict) -> None:
     if values.get("min_satisfaction") is not None:
         try:
-            values["min_satisfaction"] = Decimal(values["min_satisfaction"].strip())
+            value = Decimal(values["min_satisfaction"].strip())
         except ArithmeticError:
-            raise ValidationError({"min_satisfaction": "Enter a number from 0 to 10, e.g. 8.5."}) from None
+            value = Decimal("NaN")
+        if not value.is_finite() or not 0 <= value <= 10 or value != value.quantize(Decimal("0.1")):
+            raise ValidationError({"min_satisfaction": "Enter a number from 0 to 10 with at most one decimal, e.g. 8.5."})
+        values["min_satisfaction"] = value
 
 
 # --- programs --------------------------------------------------------------------------------

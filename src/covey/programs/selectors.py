@@ -98,9 +98,8 @@ def default_version(program: Program, day: date) -> ProgramVersion | None:
 def guide_version(user, program: Program, requested: str | None = None, day: date | None = None) -> ProgramVersion | None:
     day = day or timezone.localdate()
     if user.is_vendor:
-        if requested:
-            return version_get(user, requested) if program.versions.filter(public_id=requested).exists() else None
-        return default_version(program, day)
+        chosen = program.versions.filter(public_id=requested).first() if requested else None
+        return chosen or default_version(program, day)
     return version_for_partner(program, user.membership.partner_id, day)
 
 

@@ -234,19 +234,23 @@ def version_pilot(request: HttpRequest, public_id: str) -> HttpResponse:
     from covey.partners.models import Partner
 
     partners = Partner.objects.visible_to(request.user).filter(lifecycle__in=["active", "onboarding"]).order_by("name")
-    form = PilotForm(request.POST or None, partners=partners,
+    # Not "request.POST or None": a POST with no box ticked is empty and still a submission.
+    form = PilotForm(request.POST if request.method == "POST" else None, partners=partners,
                      initial={"partners": [p.public_id for p in version.pilot_partners.all()]})
     if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["partners"])
         try:
-            if not version.pilot:
-                services.version_update(version=version, actor=request.user, pilot=True)
-            services.pilot_partners_set(version=version, partners=list(form.cleaned_data["partners"]), actor=request.user)
+            # Partners ticked: a pilot for them; none ticked: a general version again.
+            if version.pilot != bool(chosen):
+                services.version_update(version=version, actor=request.user, pilot=bool(chosen))
+            services.pilot_partners_set(version=version, partners=chosen, actor=request.user)
         except ValidationError as exc:
             if (refused := _refused_if_locked(request, version, exc)) is not None:
                 return refused
             show_service_errors(form, exc)
         else:
-            messages.success(request, f"Pilot partners saved ({len(form.cleaned_data['partners'])}).")
+            messages.success(request, f"Pilot partners saved ({len(chosen)})." if chosen else
+                             f"Version {version.number} is a general version again (no pilot partners).")
             return redirect(_detail_url(version))
     return render(request, "programs/pilot_form.html", {"form": form, "version": version, "program": version.program})
 
