@@ -406,3 +406,10 @@ def test_saving_a_pilot_with_no_partners_makes_it_a_general_version_again(cast, 
     assert any("general version again" in m for m in messages_of(response))
     v2.refresh_from_db()
     assert not v2.pilot and not v2.pilot_partners.exists()
+
+
+def test_a_partner_enrolled_before_anything_is_published_is_told_so(cast, login):
+    program = _program(cast, publish=False)
+    client = login(cast.a_rep)
+    assert "No published version yet" in client.get(url("program_guide", program.public_id)).content.decode()
+    assert client.get(url("program_guide_pdf", program.public_id)).status_code == 404

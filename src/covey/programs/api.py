@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router
 
 from covey.core import access
@@ -565,6 +565,8 @@ def guide(request: HttpRequest, id: str, version: str | None = Query(None, max_l
     user = user_of(request)
     program = access.get_for_user(Program, user, id)
     c = selectors.guide_context(user, program, version_id=version, tier_code=tier)
+    if c["version"] is None:
+        raise Http404("This program has no published version yet")
     return {
         "program": ref(program), "version": version_summary(c["version"]), "tier": c["tier_code"] or None,
         "credit": c["credit"], "payout": c["payout"],

@@ -130,8 +130,9 @@ def guide_context(user, program: Program, *, version_id: str | None = None, tier
     A partner user gets its own tier of the version governing it; vendor staff any version and tier."""
     enrolment = own_enrolment(user, program)
     version = guide_version(user, program, version_id)
-    if version is None:
-        raise Http404("This program has no version to show yet")
+    if version is None:  # enrolled, but nothing published yet: the page says so
+        return {"program": program, "version": None, "enrolment": enrolment, "all_tiers": [], "tier_code": "",
+                "sections": [], "credit": "", "payout": ""}
     tiers = list(version.tiers.all())
     if not user.is_vendor:
         tier_code = enrolment.tier_code if enrolment else None

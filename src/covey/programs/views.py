@@ -451,6 +451,8 @@ def program_guide(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def program_guide_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     context = _guide(request, public_id)
+    if context["version"] is None:
+        raise Http404("This program has no published version yet")
     html = render_to_string("programs/guide_pdf.html", context | {"vendor": VendorSettings.current()})
     response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
     tier = f"-{context['tier_code']}" if context["tier_code"] else ""
