@@ -113,6 +113,19 @@ for _feature in features():
     WEB_ROUTES.update(_feature.WEB_ROUTES)
 
 
+# The access tables read one world built once per module (see conftest.module_full_world);
+# the names the tests ask for resolve to it, each test inside its own rolled-back savepoint.
+@pytest.fixture
+def full_world(module_full_world, db):
+    return module_full_world
+
+
+@pytest.fixture
+def world(module_full_world, db):
+    return module_full_world
+
+
+
 def _walk(patterns, prefix=""):
     for p in patterns:
         if isinstance(p, URLResolver):

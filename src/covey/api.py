@@ -47,6 +47,7 @@ from covey.lifecycle.api import router as lifecycle_router
 from covey.partners.api import router as partners_router
 from covey.plans.api import router as plans_router
 from covey.registrations.api import router as registrations_router
+from covey.tierreviews.api import router as tierreviews_router
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +279,7 @@ api.add_router("", joint_router)
 api.add_router("", lifecycle_router)
 api.add_router("", agreements_router)
 api.add_router("", enablement_router)
+api.add_router("", tierreviews_router)
 
 
 # --- errors ----------------------------------------------------------------------------------
