@@ -44,6 +44,7 @@ WEB_ROUTES: dict[str, Route] = {
     # core
     "home": Route(EVERYONE),
     "login": Route(PUBLIC),
+    "health": Route(PUBLIC),
     "logout": Route({w: LOGIN for w in CAST}, method="POST"),  # everyone lands on the log-in page
     "password_reset": Route(PUBLIC),
     "password_reset_done": Route(PUBLIC),
