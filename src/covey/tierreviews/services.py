@@ -182,6 +182,13 @@ def proposal_decide(*, proposal: TierProposal, actor: User, tier_code: str | Non
                  changes={"status": [ProposalStatus.PENDING, proposal.status], "tier": [proposal.current_tier, chosen],
                           "from": [None, applies_from.isoformat()]})
     if chosen != proposal.current_tier:
+        from covey.webhooks.services import emit as emit_webhook
+
+        emit_webhook("tier.changed", lambda: {
+            "partner": {"id": proposal.partner.public_id, "name": proposal.partner.name},
+            "program": {"id": proposal.review.program.public_id, "name": proposal.review.program.name},
+            "from_tier": proposal.current_tier, "to_tier": chosen, "applies_from": applies_from,
+            "review": proposal.review.period_key, "overridden": overridden, "reason": reason})
         names = dict(proposal.review.version.tiers.values_list("code", "name"))
         admins = [m.user for m in proposal.partner.memberships.filter(role="admin").select_related("user")]
         notify(admins, kind="tier.changed", exclude=actor,
