@@ -53,6 +53,10 @@ def _member(email, partner, role):
 
 @pytest.fixture
 def cast(db):
+    return make_cast()
+
+
+def make_cast():
     from covey.core.models import VendorSettings
     from covey.partners.models import Partner, PartnerTypeTag
 
@@ -79,6 +83,10 @@ def cast(db):
 @pytest.fixture
 def world(cast):
     """One deal on each side: A's opportunity (with a line and an activity) and B's."""
+    return make_world(cast)
+
+
+def make_world(cast):
     from covey.crm.models import (
         Account,
         Activity,
@@ -113,11 +121,30 @@ def world(cast):
 @pytest.fixture
 def full_world(world):
     """``world`` plus every feature's objects (tests/access_rows/*.py ``build``), for the access tables."""
+    return make_full_world(world)
+
+
+def make_full_world(world):
     from tests.matrix import features
 
     for feature in features():
         feature.build(world)
     return world
+
+
+@pytest.fixture(scope="module")
+def module_full_world(django_db_setup, django_db_blocker):
+    """``full_world`` built once for a whole test module, for the access tables' thousands of cases.
+
+    It lives in a transaction rolled back when the module ends; each test still runs in its own
+    savepoint (pytest-django's ``db``), so whatever a request changes is undone before the next one
+    and every case starts from the same world, as if it had been built afresh.
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield make_full_world(make_world(make_cast()))
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

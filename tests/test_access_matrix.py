@@ -44,6 +44,7 @@ WEB_ROUTES: dict[str, Route] = {
     # core
     "home": Route(EVERYONE),
     "login": Route(PUBLIC),
+    "health": Route(PUBLIC),
     "logout": Route({w: LOGIN for w in CAST}, method="POST"),  # everyone lands on the log-in page
     "password_reset": Route(PUBLIC),
     "password_reset_done": Route(PUBLIC),
@@ -111,6 +112,19 @@ for _feature in features():
     _clash = set(_feature.WEB_ROUTES) & set(WEB_ROUTES)
     assert not _clash, f"{_feature.__name__} repeats rows: {_clash}"
     WEB_ROUTES.update(_feature.WEB_ROUTES)
+
+
+# The access tables read one world built once per module (see conftest.module_full_world);
+# the names the tests ask for resolve to it, each test inside its own rolled-back savepoint.
+@pytest.fixture
+def full_world(module_full_world, db):
+    return module_full_world
+
+
+@pytest.fixture
+def world(module_full_world, db):
+    return module_full_world
+
 
 
 def _walk(patterns, prefix=""):

@@ -63,6 +63,19 @@ CASES = [(name, method, path, body, role, expected)
 CODES = {403: "forbidden", 404: "not_found", 422: "validation_error"}
 
 
+# The access tables read one world built once per module (see conftest.module_full_world);
+# the names the tests ask for resolve to it, each test inside its own rolled-back savepoint.
+@pytest.fixture
+def full_world(module_full_world, db):
+    return module_full_world
+
+
+@pytest.fixture
+def world(module_full_world, db):
+    return module_full_world
+
+
+
 def _ids(world) -> dict[str, str]:
     names = ("partner_a", "partner_b", "account_a", "opportunity_a", "line_a", "link_a", "activity_a", "product")
     found = {name: getattr(world, name).public_id for name in names}

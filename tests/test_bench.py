@@ -216,7 +216,7 @@ def test_bench_end_to_end_on_postgresql(tmp_path):
     figures = json.loads(lines[-1])
     assert JSON_KEYS <= set(figures)
     assert figures["workload"] == "registrations" and figures["peer"] == "psycopg-direct"
-    assert figures["size"] == 60 and figures["clients"] == 4
+    assert figures["size"] == 60 and figures["clients"] == 4 and figures["pacing"] == "closed loop"
     assert figures["unexpected_errors"] == 0, figures["error_samples"]
     assert sum(figures["outcomes"].values()) == 60
     assert figures["stored_registrations"] == 60
@@ -278,3 +278,12 @@ def test_payouts_bench_is_exact_and_idempotent_on_sqlite(tmp_path):
     if database.is_postgres_url(os.environ.get("DATABASE_URL", "")):
         pytest.skip("the SQLite figures are the SQLite pass's to produce")
     _payouts_bench(f"sqlite:///{tmp_path / 'bench.sqlite3'}", tmp_path)
+
+
+def test_open_loop_schedule_spreads_the_offered_rate_over_the_clients_in_turn():
+    from covey.bench.client import schedule
+
+    due = schedule([[{}] * 3, [{}] * 3, [{}] * 2], rate=100.0)
+    # request k of the run is due at k / rate: client 0 sends the 1st, 4th and 7th
+    assert due == [[0.0, 0.03, 0.06], [0.01, 0.04, 0.07], [0.02, 0.05]]
+    assert schedule([[{}], [{}]], rate=None) == [None, None]

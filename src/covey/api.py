@@ -48,6 +48,8 @@ from covey.partners.api import router as partners_router
 from covey.plans.api import router as plans_router
 from covey.programs.api import router as programs_router
 from covey.registrations.api import router as registrations_router
+from covey.tierreviews.api import router as tierreviews_router
+from covey.webhooks.api import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +282,8 @@ api.add_router("", lifecycle_router)
 api.add_router("", agreements_router)
 api.add_router("", enablement_router)
 api.add_router("", programs_router)
+api.add_router("", tierreviews_router)
+api.add_router("", webhooks_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

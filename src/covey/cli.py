@@ -148,6 +148,54 @@ def createuser(
     console.print(f"Created {role} [bold]{email}[/bold].")
 
 
+@app.command(name="backup")
+def backup_command(
+    out: str = typer.Option("", "--out", help="Archive to write (default: var/backups/covey-<UTC time>.tar.gz)."),
+) -> None:
+    """Write the whole database and every uploaded file to one checked archive (safe while serving)."""
+    setup_django()
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from covey.core.backup import BackupError, backup
+
+    target = Path(out) if out else Path(settings.VAR_DIR) / "backups" / f"covey-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.tar.gz"
+    try:
+        summary = backup(target)
+    except BackupError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Backed up {summary.vendor}: {summary.tables} tables, {summary.rows:,} rows, "
+                  f"{summary.files} uploaded files → [bold]{summary.path}[/bold]")
+
+
+@app.command(name="restore")
+def restore_command(
+    archive: str = typer.Argument(..., help="A file written by covey backup."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Replace the database and the uploaded files with a backup's (the archive is checked first)."""
+    setup_django()
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from covey.core.backup import BackupError, restore
+
+    if not yes and not typer.confirm(f"Replace ALL data in the configured database and {settings.MEDIA_ROOT} "
+                                     f"with the backup {archive}?"):
+        raise typer.Exit(1)
+    try:
+        summary = restore(Path(archive))
+    except BackupError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Restored {summary.tables} tables ({summary.rows:,} rows, every count checked) and "
+                  f"{summary.files} uploaded files from {summary.path}. Run covey migrate if this backup is older than the code.")
+
+
 @app.command(name="map")
 def map_accounts(
     ours: str = typer.Option(..., "--ours", help="Our account list (CSV or XLSX)."),

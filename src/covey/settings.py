@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "covey.agreements",
     "covey.enablement",
     "covey.lifecycle",
+    "covey.tierreviews",
+    "covey.webhooks",
 ]
 
 MIDDLEWARE = [

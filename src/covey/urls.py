@@ -18,6 +18,8 @@ urlpatterns = [
     path("agreements/", include("covey.agreements.urls")),
     path("programs/", include("covey.programs.urls")),
     path("", include("covey.enablement.urls")),
+    path("", include("covey.tierreviews.urls")),
+    path("settings/webhooks/", include("covey.webhooks.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"

@@ -50,6 +50,11 @@ def registrations(
     # PostgreSQL and the clients a core; three were slower.
     workers: int = typer.Option(2, min=1, max=16, help="Server worker processes (4 threads each; default: one per core of this 2-core target)."),
     peer: bool = typer.Option(True, "--peer/--no-peer", help="Also measure the psycopg-direct ceiling."),
+    rate: float = typer.Option(
+        0, min=0, max=100_000, help="Open loop: offer this many registrations/s (spread over the clients, latency "
+                                    "counted from when each was due) instead of each client sending as soon as answered. "
+                                    "The latency at a given load; the default closed loop finds the most the server sustains.",
+    ),
     profile: int = typer.Option(
         0, min=0, help="Instead of serving: send this many requests straight into the app in this process and "
                        "show the SQL per request, CPU per request and a cProfile (where the time goes).",
@@ -72,7 +77,7 @@ def registrations(
 
     options = Options(
         size=size, clients=clients, conflict_share=conflict_share, seed=seed, database_url=url,
-        workers=workers, var_dir=var_dir, peer=peer, profile=profile,
+        workers=workers, var_dir=var_dir, peer=peer, profile=profile, rate=rate or None,
     )
     try:
         result = run(options, progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)),
@@ -99,8 +104,8 @@ def _print_table(r: dict) -> None:
     def mark(name: str) -> str:
         return "[green]✓[/green]" if r["targets_met"].get(name) else "[red]✗[/red]"
 
-    table = Table(title=f"covey bench registrations — {r['size']} registrations, {r['clients']} clients, "
-                        f"{r['workers']}×{r['threads']} Granian")
+    table = Table(title=f"covey bench registrations — {r['size']} registrations, {r['clients']} clients "
+                        f"({r['pacing']}), {r['workers']}×{r['threads']} Granian")
     table.add_column("Figure")
     table.add_column("Covey (HTTP)", justify="right")
     table.add_column("psycopg direct", justify="right")

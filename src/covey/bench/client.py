@@ -1,4 +1,13 @@
-"""The load: N concurrent API clients, each with one keep-alive connection, sending its queue in order."""
+"""The load: N concurrent API clients, each with one keep-alive connection, sending its queue in order.
+
+Two ways to pace it. Closed loop (the default): each client sends its next request as soon as the last
+one answers, so the run finds the most the server sustains, and latency is mostly queueing behind the
+other clients (by Little's law 32 clients at R/s wait 32/R s on average). Open loop (``rate``): the
+requests are due at a fixed offered rate, spread over the clients in turn, and each latency is taken
+from the moment the request was *due* — so a server that falls behind is charged for the wait its
+clients could not help (no coordinated omission, as in wrk2). That is the latency a user sees at that
+load.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +39,7 @@ class LoadResult:
 
 
 async def _client(number: int, base_url: str, token: str, bodies: list[bytes], path: str,
-                  barrier: asyncio.Barrier) -> list[Outcome]:
+                  barrier: asyncio.Barrier, due: list[float] | None) -> list[Outcome]:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=1, force_close=False)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -47,8 +56,14 @@ async def _client(number: int, base_url: str, token: str, bodies: list[bytes], p
             await barrier.abort()
             raise
         await barrier.wait()  # the clock starts
+        start = time.perf_counter()
         for index, body in enumerate(bodies):
             began = time.perf_counter()
+            if due is not None:
+                wait = start + due[index] - began
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                began = start + due[index]  # late or not, the request was due then
             try:
                 async with session.post(path, data=body) as response:
                     payload = await response.read()
@@ -86,10 +101,21 @@ async def _warm_up(session: aiohttp.ClientSession, path: str, bodies: list[bytes
                 raise RuntimeError(f"the warm-up registration answered {response.status}, expected 422")
 
 
-async def _drive(base_url: str, tokens: list[str], queues: list[list[bytes]], path: str, clock) -> LoadResult:
+def schedule(queues: list[list], rate: float | None) -> list[list[float] | None]:
+    """Offsets (seconds from the start) at which each client's requests are due: request k of the
+    whole run — client k mod N, its (k div N)-th — is due at k / rate. None: closed loop."""
+    if rate is None:
+        return [None] * len(queues)
+    n = len(queues)
+    return [[(i * n + c) / rate for i in range(len(queue))] for c, queue in enumerate(queues)]
+
+
+async def _drive(base_url: str, tokens: list[str], queues: list[list[bytes]], path: str, clock,
+                 rate: float | None) -> LoadResult:
     barrier = asyncio.Barrier(len(queues) + 1)
+    due = schedule(queues, rate)
     tasks = [
-        asyncio.create_task(_client(i, base_url, tokens[i], queues[i], path, barrier))
+        asyncio.create_task(_client(i, base_url, tokens[i], queues[i], path, barrier, due[i]))
         for i in range(len(queues))
     ]
     try:
@@ -109,8 +135,9 @@ async def _drive(base_url: str, tokens: list[str], queues: list[list[bytes]], pa
 
 
 def drive(base_url: str, tokens: list[str], queues: list[list[dict]], path: str = "/api/registrations",
-          clock=lambda _event: None) -> LoadResult:
-    """Send every client's queue concurrently; bodies are encoded before the clock starts.
-    ``clock("start")`` and ``clock("end")`` are called as the timed part starts and ends."""
+          clock=lambda _event: None, rate: float | None = None) -> LoadResult:
+    """Send every client's queue concurrently (closed loop, or open loop at ``rate`` requests/s);
+    bodies are encoded before the clock starts. ``clock("start")`` and ``clock("end")`` are called
+    as the timed part starts and ends."""
     encoded = [[json.dumps(body).encode() for body in queue] for queue in queues]
-    return asyncio.run(_drive(base_url, tokens, encoded, path, clock))
+    return asyncio.run(_drive(base_url, tokens, encoded, path, clock, rate))

@@ -27,6 +27,7 @@ TARGETS = {"throughput_per_s": 300.0, "p99_ms": 100.0, "ratio": 0.3}
 class Options:
     size: int = 3000
     clients: int = 32
+    rate: float | None = None  # open loop at this offered rate (requests/s); None: closed loop
     conflict_share: float = 0.15
     seed: int = 1
     database_url: str = database.DEFAULT_URL
@@ -97,7 +98,7 @@ def run(options: Options, *, progress=print, out=print) -> dict | None:
     load_average = os.getloadavg()[0]
     with running_server(database_url=options.database_url, var_dir=options.var_dir.resolve(),
                         workers=options.workers) as server:
-        load = drive(server.url, loaded.tokens, queues, clock=lambda event: cpu.__setitem__(
+        load = drive(server.url, loaded.tokens, queues, rate=options.rate, clock=lambda event: cpu.__setitem__(
             event, (server.cpu_seconds(), time.process_time(), stats.machine_cpu_seconds(),
                     stats.process_cpu_ticks("postgres"))))
     load_average = max(load_average, os.getloadavg()[0])
@@ -123,6 +124,8 @@ def run(options: Options, *, progress=print, out=print) -> dict | None:
         "workload": "registrations",
         "size": plan.size,
         "clients": plan.clients,
+        "pacing": "closed loop" if options.rate is None else f"open loop at {options.rate:g}/s",
+        "offered_rate_per_s": options.rate,
         "seed": plan.seed,
         "conflict_share": plan.conflict_share,
         "workers": options.workers,

@@ -15,6 +15,9 @@ def covey(request):
         if user.is_vendor:
             nav.append(("pipeline", "Partner pipeline"))
             nav.append(("evaluation_ranking", "Evaluation"))
+            nav.append(("tier_review_list", "Tier reviews"))
+        else:
+            nav.append(("my_tier", "Our tier"))
         nav.append(("agreement_list", "Agreements"))
         nav.append(("program_list", "Programs"))
         # Partner users see the accounts of the deals their partner is on.

@@ -161,3 +161,24 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return _error(request, 500, "Something went wrong", "The error has been logged.")
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """``/healthz`` for load balancers and orchestrators: 200 when this process can query its database,
+    503 otherwise. No log-in and nothing private: the version and the check results only."""
+    from django.db import DatabaseError, connection
+    from django.http import JsonResponse
+
+    import covey
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        database = "ok"
+    except DatabaseError as exc:
+        database = f"error: {type(exc).__name__}"
+    ok = database == "ok"
+    return JsonResponse({"status": "ok" if ok else "unavailable", "database": database, "version": covey.__version__},
+                        status=200 if ok else 503)
+

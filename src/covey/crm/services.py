@@ -76,7 +76,23 @@ def opportunity_update(*, opportunity: Opportunity, actor, source: str = "web", 
     if "stage" in changes:
         opportunity.stage_changed_at = timezone.now()
         Opportunity.objects.filter(pk=opportunity.pk).update(stage_changed_at=opportunity.stage_changed_at)
+        if opportunity.stage in (Stage.CLOSED_WON, Stage.CLOSED_LOST):
+            from covey.webhooks.services import emit as emit_webhook
+
+            emit_webhook("opportunity.won" if opportunity.stage == Stage.CLOSED_WON else "opportunity.lost",
+                         lambda: opportunity_webhook_data(opportunity))
     return changes
+
+
+def opportunity_webhook_data(opportunity: Opportunity) -> dict:
+    return {
+        "id": opportunity.public_id, "name": opportunity.name, "stage": opportunity.stage,
+        "account": {"id": opportunity.account.public_id, "name": opportunity.account.name},
+        "amount": {"amount_minor": opportunity.amount_minor, "currency": opportunity.currency},
+        "close_date": opportunity.close_date, "lost_reason": opportunity.lost_reason,
+        "partners": [{"id": link.partner.public_id, "name": link.partner.name, "role": link.role, "is_primary": link.is_primary}
+                     for link in opportunity.partner_links.select_related("partner")],
+    }
 
 
 def opportunity_delete(*, opportunity: Opportunity, actor, source: str = "web") -> None:

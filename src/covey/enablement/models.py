@@ -6,10 +6,9 @@ Design:
   completion a certification with an expiry (``valid_months``); ``selectors.certified_people`` counts
   the distinct people of a partner certified on a date (the tier requirements read it).
 - Library resources have numbered versions (an uploaded file or a link). Visibility by partner type
-  and by tier: both are lists of codes, empty meaning everyone. Tiers belong to the incentive
-  programs, built separately; until then the tier codes are plain strings and a partner's tier comes
-  from ``selectors.partner_tier_code`` (None for now), so a tier-restricted resource is shown to
-  vendor staff only. Each view and download leaves a ``ResourceUse`` (who, when, which version).
+  and by tier: both are lists of codes, empty meaning everyone. A partner's tier comes from
+  ``selectors.partner_tier_code`` (its current program enrolment); a partner in no program sees no
+  tier-restricted resource. Each view and download leaves a ``ResourceUse`` (who, when, which version).
 - Announcements and newsletter issues go to an audience (partner types, regions, lifecycle states;
   empty = all partners). E-mails go through ``core.notify`` (the outbox) unless the person opted out
   (``EmailPreference``); each e-mail carries a signed unsubscribe link that works without logging in.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from covey.core.access import PARTNER_CREATORS, is_admin
 from covey.enablement.models import Completion
@@ -30,9 +31,12 @@ def certified_people_by_partner(partner_ids, *, on: date) -> dict[int, int]:
 
 
 def partner_tier_code(partner) -> str | None:
-    """The partner's current tier code. Tiers come with the incentive programs (built separately);
-    until they are merged no partner has one, so tier-restricted resources reach vendor staff only."""
-    return None
+    """The partner's tier today: that of its current enrolment (the first program by name when it
+    is in several); None when it is not enrolled, so tier-restricted resources stay hidden from it."""
+    from covey.programs.models import Enrolment
+
+    return (Enrolment.objects.filter(partner=partner).on(timezone.localdate()).order_by("program__name")
+            .values_list("tier_code", flat=True).first())
 
 
 def resources_for(qs: QuerySet, partner) -> QuerySet:

@@ -24,7 +24,8 @@ from covey.registrations.models import (
     RegistrationProgram,
     Status,
 )
-from covey.registrations.services import registration_url
+from covey.registrations.services import registration_url, webhook_data
+from covey.webhooks.services import emit as emit_webhook
 
 SOURCE = "job"
 
@@ -108,6 +109,7 @@ def expire(now: datetime) -> int:
             changes_for=lambda r: {"status": [before[r.pk], Status.EXPIRED], "holds_claim": [True, False]},
         )
         for reg in ended:
+            emit_webhook("registration.expired", lambda reg=reg: webhook_data(reg))
             notify(
                 [reg.submitted_by], kind="registration.expired", title=f"Registration expired: {reg.company_name}",
                 body=f"The protection period of your registration of {reg.company_name} ended on "

@@ -47,6 +47,7 @@ from covey.registrations.models import (
     RegistrationProgram,
     Status,
 )
+from covey.webhooks.services import emit as emit_webhook
 
 # --- limits and messages ---------------------------------------------------------------------
 
@@ -205,6 +206,18 @@ def registration_url(registration: Registration) -> str:
     return f"/registrations/{registration.public_id}/"
 
 
+def webhook_data(registration: Registration) -> dict:
+    """What webhook subscribers receive about a registration (vendor-side: they see every partner)."""
+    return {
+        "id": registration.public_id, "status": registration.status,
+        "partner": {"id": registration.partner.public_id, "name": registration.partner.name},
+        "company_name": registration.company_name, "domain": registration.claim_domain,
+        "value": {"amount_minor": registration.amount_minor, "currency": registration.currency},
+        "expected_close": registration.expected_close, "reason": registration.reason,
+        "protection_expires_at": registration.protection_expires_at,
+    }
+
+
 def submit(*, partner, actor, submission: Submission, source: str = "web", now: datetime | None = None) -> Registration:
     """Record a registration: rejected by a program rule, holding the claim, or in conflict with the holder."""
     now = _now(now)
@@ -285,6 +298,7 @@ def _store(registration: Registration, *, products: list[Product], partner, acto
         )
     insert_together([registration], links, [event], notes)
     notifications_written(notes)
+    emit_webhook("registration.submitted", lambda: webhook_data(registration))
 
 
 # --- reading helpers -------------------------------------------------------------------------
@@ -355,6 +369,7 @@ def approve(*, registration: Registration, actor, source: str = "web", now: date
         f"{registration.protection_expires_at:%Y-%m-%d}.",
         url=registration_url(registration),
     )
+    emit_webhook("registration.approved", lambda: webhook_data(registration))
     if program.convert_on_approval:
         convert(registration=registration, actor=actor, source=source)
     return registration
@@ -373,6 +388,7 @@ def reject(*, registration: Registration, actor, reason: str, source: str = "web
         body=f"Your registration of {registration.company_name} was rejected: {reason}",
         url=registration_url(registration),
     )
+    emit_webhook("registration.rejected", lambda: webhook_data(registration))
     return registration
 
 

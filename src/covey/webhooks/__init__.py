@@ -1,0 +1,1 @@
+"""Outgoing webhooks: subscriptions to Covey's events, signed deliveries with retries, and their log."""
