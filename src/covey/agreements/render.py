@@ -23,12 +23,17 @@ def _refuse(url: str, *args, **kwargs):
     raise ValueError(f"external resources are not loaded in agreements: {url[:80]}")
 
 
-def render_pdf(agreement) -> bytes:
+def html_to_pdf(html: str) -> bytes:
+    """Self-contained HTML to PDF, fetching nothing (also used for payout statements)."""
     from weasyprint import HTML
 
+    return HTML(string=html, url_fetcher=_refuse).write_pdf()
+
+
+def render_pdf(agreement) -> bytes:
     from covey.core.models import VendorSettings
 
     html = render_to_string("agreements/agreement_pdf.html", {
         "agreement": agreement, "body": body_html(agreement.body), "vendor": VendorSettings.current(),
     })
-    return HTML(string=html, url_fetcher=_refuse).write_pdf()
+    return html_to_pdf(html)
