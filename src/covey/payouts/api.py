@@ -9,16 +9,17 @@ are the vendor's: a partner user gets 404, other staff read them, finance and ad
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, File, Form, Query, Router, UploadedFile
+from ninja import Field, Query, Router
 from pydantic import StrictInt, field_validator
 
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import ApiError, create_once, idempotency_key_header, lookup, page, user_of
 from covey.core.money import Money, MoneyError, parse_amount
 from covey.core.schemas import (
     FLOAT_REFUSED,
@@ -411,20 +412,61 @@ def statement_approve(request: HttpRequest, id: str):
     return _statement_detail(S.statement_approve(statement=s, actor=user, source="api"))
 
 
+DISPUTE_BODY = {
+    "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["line", "comment"], "properties": {
+            "line": {"type": "string", "description": "The id of the line (ledger entry) disputed"},
+            "comment": {"type": "string", "maxLength": 5000},
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 5},
+        }}},
+        "application/json": {"schema": {"type": "object", "required": ["line", "comment"], "additionalProperties": False,
+                                         "properties": {"line": {"type": "string"}, "comment": {"type": "string"}}}},
+    },
+}
+
+
+def _dispute_input(request: HttpRequest, *, keyed: bool) -> tuple[str, str, list]:
+    """line, comment and files from a multipart form (with files) or a JSON object (without)."""
+    if request.content_type == "multipart/form-data":
+        if keyed:
+            # The Idempotency-Key compares request bodies, which Django keeps only when it is read before
+            # the form is parsed (and then only up to MAX_REQUEST_BYTES in all).
+            request.body  # noqa: B018
+        data, files = request.POST, request.FILES.getlist("files")
+        unknown = set(data) - {"line", "comment"}
+    else:
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise ApiError(400, "bad_input", "The body is neither JSON nor a multipart form.") from None
+        if not isinstance(data, dict):
+            raise ValidationError("Send a JSON object with line and comment.")
+        files, unknown = [], set(data) - {"line", "comment"}
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    line, comment = data.get("line"), data.get("comment")
+    if not isinstance(line, str) or not line.strip():
+        raise ValidationError({"line": "Name the disputed line by its id."})
+    if not isinstance(comment, str):
+        raise ValidationError({"comment": S.COMMENT_REQUIRED})
+    return line.strip()[:40], comment, files
+
+
 @router.post("/payouts/statements/{id}/disputes", response={201: DisputeOut, **WRITE_ERRORS},
-             operation_id="statements_dispute", summary="Dispute a line",
-             description="multipart/form-data: line (the entry id), comment, and up to five files (PDF, PNG, JPEG, CSV, "
-                         "XLSX; 5 MB each). Send an Idempotency-Key header to make retries safe.")
-def statement_dispute(request: HttpRequest, id: str, line: Form[str], comment: Form[str],
-                      files: File[list[UploadedFile]] = None, idempotency_key: str | None = idempotency_key_header()):
+             operation_id="statements_dispute", summary="Dispute a line", openapi_extra={"requestBody": DISPUTE_BODY},
+             description="The partner's admins dispute one line: multipart/form-data with line (the entry id), comment "
+                         "and up to five files (PDF, PNG, JPEG, CSV, XLSX; 5 MB each), or JSON without files. Send an "
+                         "Idempotency-Key header to make retries safe (with files: at most MAX_REQUEST_BYTES in all).")
+def statement_dispute(request: HttpRequest, id: str, idempotency_key: str | None = idempotency_key_header()):
     s, user = _statement(request, id), user_of(request)
     access.require(selectors.is_partner_admin_of(user, s.partner_id), selectors.NO_PARTNER_ADMIN)
+    line, comment, files = _dispute_input(request, keyed=idempotency_key is not None)
     entry = LedgerEntry.objects.by_public_id(line).filter(statement_line__statement=s).first()
     if entry is None:
         raise ValidationError({"line": S.NOT_ON_STATEMENT})
     return create_once(request, key=idempotency_key, schema=DisputeOut, render=dispute_out,
                        make=lambda: S.line_dispute(statement=s, entry=entry, actor=user, comment=comment,
-                                                   files=files or [], source="api"))
+                                                   files=files, source="api"))
 
 
 @router.get("/payouts/disputes/{id}", response={200: DisputeOut, **READ_ERRORS}, operation_id="disputes_get",
