@@ -132,6 +132,12 @@ def demo(
                       partner_admin_email=by_role.get("Partner admin", "")):
         console.print("Added the lifecycle scenario: applicants being evaluated, an onboarding partner with a countersigned "
                       "agreement, certifications and a joint business plan.")
+    from covey.demo.payouts_scenario import seed_payouts
+
+    if seed_payouts(partner_admin_email=by_role.get("Partner admin", ""),
+                    other_rep_email=by_role.get("Partner rep (another partner)", "")):
+        console.print("Added the payouts scenario: last quarter's run, the partner's draft statement with a disputed line, "
+                      "an approved statement in a payout batch, and a draft program version for the simulator.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

@@ -324,6 +324,9 @@ def _delete_scenario_rows(ranges: dict) -> None:
     from covey.cosell.models import Engagement
     from covey.registrations.models import Registration
 
+    from covey.demo.payouts_scenario import remove_payouts
+
+    remove_payouts()  # first: its ledger entries and statements protect generated partners and accounts
     _delete_lifecycle_scenario()
     span = ranges.get(Partner._meta.label)
     if span:
