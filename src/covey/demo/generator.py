@@ -322,9 +322,8 @@ def _delete_scenario_rows(ranges: dict) -> None:
     converted into, and deal rooms on generated partners through the services; they go with those
     partners (they would protect them otherwise)."""
     from covey.cosell.models import Engagement
-    from covey.registrations.models import Registration
-
     from covey.demo.payouts_scenario import remove_payouts
+    from covey.registrations.models import Registration
 
     remove_payouts()  # first: its ledger entries and statements protect generated partners and accounts
     _delete_lifecycle_scenario()
