@@ -22,7 +22,14 @@ def ledger_cleanup(site):  # noqa: F811
     from django.db import transaction
 
     from covey.payouts.ledger import maintenance
-    from covey.payouts.models import Dispute, DisputeFile, LedgerEntry, PayoutBatch, Statement, StatementLine
+    from covey.payouts.models import (
+        Dispute,
+        DisputeFile,
+        LedgerEntry,
+        PayoutBatch,
+        Statement,
+        StatementLine,
+    )
 
     with transaction.atomic(), maintenance("test teardown"):
         for model in (DisputeFile, Dispute, StatementLine, Statement, PayoutBatch, LedgerEntry):
