@@ -82,6 +82,13 @@ def test_a_quarter_not_over_yet_is_refused_with_the_reason(world, gold_program, 
     assert not PayoutRun.objects.exists()
 
 
+def test_the_run_page_opens_with_last_quarter_proposed_and_no_errors(world, gold_program, login):
+    from covey.payouts.services import closed_quarters
+
+    body = text(login(world.finance).get(reverse("payout_run_start")))
+    assert f'value="{closed_quarters(count=1)[0]}"' in body and 'role="alert"' not in body
+
+
 def test_partner_users_are_not_told_runs_exist_and_other_staff_cannot_start_one(world, gold_program, login):
     assert login(world.a_admin).get(reverse("payout_run_list")).status_code == 404
     assert login(world.sales_rep).post(reverse("payout_run_start"),

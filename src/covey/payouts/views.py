@@ -95,7 +95,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_start(request: HttpRequest) -> HttpResponse:
     """GET with program and quarter: the confirmation; POST: run it."""
     _finance(request)
-    form = RunForm(request.POST if request.method == "POST" else request.GET)
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = RunForm(data, initial={"period": (services.closed_quarters(count=1) or [""])[0]})
     if not form.is_valid():
         return render(request, "payouts/run_confirm.html", {"form": form}, status=200)
     program = form.chosen_program()
