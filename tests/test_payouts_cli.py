@@ -91,5 +91,8 @@ def test_simulate_prints_totals_and_partners(world, paid_deal):
     assert "500.00 USD" in result.output and world.partner_a.name in result.output and "1 gain, 0 lose" in result.output
     assert LedgerEntry.objects.count() == 1
     assert run("payouts", "simulate", "--version", "prv_nope", "--periods", "2026Q3").exit_code == 2
+    many = ",".join(f"{year}Q{q}" for year in (2023, 2024, 2025) for q in (1, 2, 3, 4))
+    too_many = run("payouts", "simulate", "--version", draft.public_id, "--periods", many)
+    assert too_many.exit_code == 1 and "at most 10 quarters" in too_many.output
     future = run("payouts", "simulate", "--version", draft.public_id, "--periods", "2099Q1")
     assert future.exit_code == 1 and "closed quarters only" in future.output

@@ -316,7 +316,7 @@ class DealEventIn(InputSchema):
 
 class SimulateIn(InputSchema):
     version: str = Field(..., max_length=40, description="A draft program version's id")
-    periods: list[str] = Field(..., min_length=1, max_length=12, description="Closed quarters, e.g. [\"2026Q2\", \"2026Q3\"]")
+    periods: list[str] = Field(..., min_length=1, max_length=10, description="Closed quarters, e.g. [\"2026Q2\", \"2026Q3\"]")
 
 
 class SimulationRow(OutSchema):

@@ -204,6 +204,8 @@ def partner_rerun(*, program: Program, partner_id: int, on: date, actor=None, no
 
 ONLY_CLOSED = "{quarter} has not ended; the simulator replays closed quarters only."
 NO_PERIODS = "Choose at least one closed quarter to replay."
+TOO_MANY_PERIODS = "Replay at most {count} quarters at a time."
+MAX_REPLAYED = 10
 
 
 def simulate(*, draft: ProgramVersion, period_keys: list[str], actor=None, now: datetime | None = None,
@@ -218,6 +220,8 @@ def simulate(*, draft: ProgramVersion, period_keys: list[str], actor=None, now: 
     if not period_keys:
         raise ValidationError({"periods": NO_PERIODS})
     quarters = [parse_period(key) for key in dict.fromkeys(period_keys)]
+    if len(quarters) > MAX_REPLAYED:
+        raise ValidationError({"periods": TOO_MANY_PERIODS.format(count=MAX_REPLAYED)})
     for quarter in quarters:
         if quarter.end >= timezone.localdate(now):
             raise ValidationError({"periods": ONLY_CLOSED.format(quarter=quarter.key)})
