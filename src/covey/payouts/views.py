@@ -56,7 +56,7 @@ from covey.payouts.models import (
 )
 from covey.programs.models import Program
 
-NO_RECORD_EVENT = "Only finance and admins record payments, churn, refunds and adoption."
+CHART_BARS = 40
 
 
 def _finance(request: HttpRequest) -> None:
@@ -495,13 +495,15 @@ def simulation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404("No simulation with that id")
     gainers, losers = selectors.gainers_losers(run.figures)
     rows = run.figures.get("rows", [])
-    chart = {"labels": [r["partner"] for r in rows], "currency": [r["currency"] for r in rows],
+    # The chart shows the largest differences (a bar per partner stops being readable past a few dozen).
+    charted = sorted(rows, key=lambda r: (-abs(r["difference"]), r["partner"]))[:CHART_BARS]
+    chart = {"labels": [r["partner"] for r in charted], "currency": [r["currency"] for r in charted],
              # Chart.js draws numbers: major units as decimal strings, parsed by the script for display only.
-             "posted": [str(Money(r["posted"], r["currency"]).amount) for r in rows],
-             "simulated": [str(Money(r["simulated"], r["currency"]).amount) for r in rows]}
+             "posted": [str(Money(r["posted"], r["currency"]).amount) for r in charted],
+             "simulated": [str(Money(r["simulated"], r["currency"]).amount) for r in charted]}
     return render(request, "payouts/simulation_detail.html", {
         "run": run, "totals": run.figures.get("totals", {}), "rows": rows, "gainers": gainers, "losers": losers,
-        "chart": chart,
+        "chart": chart, "charted": len(charted),
     })
 
 
