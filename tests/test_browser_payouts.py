@@ -122,3 +122,30 @@ def test_partner_disputes_a_line_with_a_file_finance_adjusts_and_the_adjustment_
     assert "Upsell confirmed with sales" in adjustment.explanation
     assert page.locator("#statement-total").inner_text() == "5,100.00 USD"
     assert page.get_by_role("button", name="Acknowledge statement").is_visible()
+
+
+def test_finance_simulates_a_draft_and_the_chart_is_drawn_from_the_local_copy_of_chartjs(page, site, ledger_cleanup):  # noqa: F811
+    from covey.programs import services as programs
+    from covey.programs.models import Program
+
+    w, url = site
+    _statement_for_partner_a(w)
+    program = Program.objects.get()
+    draft = programs.version_draft(program=program, actor=w.vendor_admin, today=date(2026, 10, 2))
+    rule = draft.rules.get()
+    programs.rule_save(version=draft, rule=rule, actor=w.vendor_admin, kind=rule.kind, name=rule.name, today=date(2026, 10, 2),
+                       params={"currency": "USD", "bands": [{"from": "0", "rates": {"gold": "20"}}]})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    external: list[str] = []
+    page.on("request", lambda request: external.append(request.url) if not request.url.startswith(url) else None)
+
+    log_in(page, url, w.finance)
+    page.goto(f"{url}/payouts/simulator/")
+    page.get_by_label("Draft version").select_option(draft.public_id)
+    page.get_by_label("2026Q3").check()
+    page.get_by_role("button", name="Simulate").click()
+    assert page.get_by_text("-1,500.00 USD").first.is_visible()  # 20% instead of 30% on 15,000.00
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('simulation-chart'))")
+    assert page.locator("#simulation-rows").get_by_text("Alpha Integrations").is_visible()
+    assert not errors and not external, (errors, external)
