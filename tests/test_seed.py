@@ -303,8 +303,9 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
 
     assert second.exit_code == 0, second.output
     assert "already present" in second.output
-    # the generated 1,500 plus the one the co-selling scenario's approved registration converted into
-    assert Opportunity.objects.count() == 1501
+    # the generated 1,500, the one the co-selling scenario's approved registration converted into, and
+    # the five won deals of the payouts scenario
+    assert Opportunity.objects.count() == 1506
     from covey.registrations.models import Registration
 
     statuses = sorted(Registration.objects.values_list("status", flat=True))
@@ -313,9 +314,18 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
     assert holder.opportunity.plans.get().tasks.filter(owner_side="partner").exists()
     assert Registration.objects.get(status="conflict").conflict_with == holder
 
-    third = runner.invoke(_cli(), ["seed", "--size", "small", "--reset"])  # the scenario does not block a reset
+    from covey.payouts.models import Dispute, LedgerEntry, PayoutBatch, Statement
+
+    demo_partner = next(partner for role, _email, partner in logins if role == "Partner admin")
+    mine = Statement.objects.get(partner__name=demo_partner)
+    assert mine.status == "disputed" and Dispute.objects.get().statement == mine
+    assert PayoutBatch.objects.get().statements.get().status == "approved"
+    assert LedgerEntry.objects.exists()
+
+    third = runner.invoke(_cli(), ["seed", "--size", "small", "--reset"])  # the scenarios do not block a reset
     assert third.exit_code == 0, third.output
     assert Opportunity.objects.count() == 1500 and not Registration.objects.exists()
+    assert not LedgerEntry.objects.exists() and not Statement.objects.exists() and not PayoutBatch.objects.exists()
 
 
 def test_covey_seed_prints_timings_and_ends_with_a_json_line(settings):

@@ -45,6 +45,7 @@ from covey.enablement.api import router as enablement_router
 from covey.joint.api import router as joint_router
 from covey.lifecycle.api import router as lifecycle_router
 from covey.partners.api import router as partners_router
+from covey.payouts.api import router as payouts_router
 from covey.plans.api import router as plans_router
 from covey.programs.api import router as programs_router
 from covey.registrations.api import router as registrations_router
@@ -284,6 +285,7 @@ api.add_router("", enablement_router)
 api.add_router("", programs_router)
 api.add_router("", tierreviews_router)
 api.add_router("", webhooks_router)
+api.add_router("", payouts_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from covey.api import api
+from covey.payouts import views as payout_views
 
 urlpatterns = [
     path("api/", api.urls),  # first: API clients are the busiest callers, and the resolver tries in order
@@ -20,6 +21,8 @@ urlpatterns = [
     path("", include("covey.enablement.urls")),
     path("", include("covey.tierreviews.urls")),
     path("settings/webhooks/", include("covey.webhooks.urls")),
+    path("payouts/", include("covey.payouts.urls")),
+    path("opportunities/<str:public_id>/events/add/", payout_views.deal_event_add, name="deal_event_add"),
 ]
 
 handler400 = "covey.core.views.bad_request"

@@ -34,6 +34,11 @@ def covey(request):
         nav.append(("library", "Library"))
         nav.append(("announcement_list", "Partner news"))
         nav.append(("product_list", "Products"))
+        nav.append(("statement_list", "Statements"))
+        nav.append(("earnings", "Earnings" if not user.is_vendor else "Ledger"))
+        if user.is_vendor:
+            nav.append(("payout_run_list", "Payout runs"))
+            nav.append(("batch_list", "Payout batches"))
     vendor = VendorSettings.current() if user.is_authenticated else None
     unread = unread_count(user) if user.is_authenticated else 0
     return {"nav_items": nav, "vendor": vendor, "unread_notifications": unread}

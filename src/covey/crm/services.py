@@ -199,3 +199,41 @@ def activity_update(*, activity: Activity, actor, source: str = "web", **values)
 
 def activity_delete(*, activity: Activity, actor, source: str = "web") -> None:
     delete_object(activity, actor=actor, source=source)
+
+
+# --- deal events (billing and customer-success facts partner payouts depend on) ---------------
+
+EVENT_NOT_WON = "Record payments, churn, refunds and adoption on a won deal only."
+EVENT_IN_FUTURE = "That day has not come yet; record what has happened."
+EVENT_BEFORE_CLOSE = "The deal closed on {close}; an event cannot come before it."
+EVENT_AMOUNT = "Payments and refunds need the amount, in {currency}."
+
+
+@transaction.atomic
+def deal_event_record(*, opportunity, kind: str, occurred_on, actor, amount_minor: int | None = None, note: str = "",
+                      source: str = "web"):
+    """Record that the customer of a won deal paid, churned, was refunded or reached an adoption
+    milestone. Payouts read these facts at the next run of the quarter (payable after payment,
+    clawbacks after early churn or refund, outcome bonuses)."""
+    from covey.core.validators import clean_text
+    from covey.crm.models import DealEvent, DealEventKind, Stage
+
+    if kind not in DealEventKind.values:
+        raise ValidationError({"kind": f"Choose one of: {', '.join(DealEventKind.values)}."})
+    if opportunity.stage != Stage.CLOSED_WON:
+        raise ValidationError(EVENT_NOT_WON)
+    if occurred_on > timezone.localdate():
+        raise ValidationError({"occurred_on": EVENT_IN_FUTURE})
+    if opportunity.close_date and occurred_on < opportunity.close_date:
+        raise ValidationError({"occurred_on": EVENT_BEFORE_CLOSE.format(close=opportunity.close_date)})
+    if amount_minor is not None and amount_minor < 0:
+        raise ValidationError({"amount": "An amount is never negative."})
+    if kind in (DealEventKind.PAID, DealEventKind.REFUNDED) and not amount_minor:
+        raise ValidationError({"amount": EVENT_AMOUNT.format(currency=opportunity.currency)})
+    note = clean_text(note, field="note", limit=300)
+    event = DealEvent.objects.create(opportunity=opportunity, kind=kind, occurred_on=occurred_on,
+                                     amount_minor=amount_minor, note=note, created_by=actor)
+    audit.record(actor=actor, action="create", obj=opportunity, source=source,
+                 changes={"event": [None, f"{event.get_kind_display()} on {occurred_on}"],
+                          "amount": [None, amount_minor]})
+    return event

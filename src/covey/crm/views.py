@@ -361,8 +361,15 @@ def _opportunity_detail_context(
     lines = list(opportunity.lines.select_related("product"))
     for line in lines:
         line.opportunity = opportunity  # totals in the deal's currency without a query per line
+    from covey.payouts.forms import DealEventForm
+    from covey.payouts.selectors import is_finance
+
     return {
         "opportunity": opportunity,
+        # Billing facts payouts depend on: vendor eyes; finance and admins record them.
+        "deal_events": opportunity.events.select_related("created_by") if user.is_vendor else None,
+        "event_form": DealEventForm(currency=opportunity.currency, initial={"occurred_on": timezone.localdate()})
+        if is_finance(user) and opportunity.stage == Stage.CLOSED_WON else None,
         "can_edit": can_edit,
         "can_log": can_log_activity(user),
         "lines": lines,

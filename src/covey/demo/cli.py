@@ -139,6 +139,12 @@ def demo(
                      other_rep_email=by_role.get("Partner rep (another partner)", "")):
         console.print("Added the programs scenario: a reseller program with Silver, Gold and Platinum, a locked version "
                       "governing this quarter, a draft for the next one, a pilot, and partners enrolled at tiers.")
+    from covey.demo.payouts_scenario import seed_payouts
+
+    if seed_payouts(partner_admin_email=by_role.get("Partner admin", ""),
+                    other_rep_email=by_role.get("Partner rep (another partner)", "")):
+        console.print("Added the payouts scenario: last quarter's run, the partner's draft statement with a disputed line, "
+                      "an approved statement in a payout batch, and a draft program version for the simulator.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

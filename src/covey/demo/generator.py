@@ -322,8 +322,10 @@ def _delete_scenario_rows(ranges: dict) -> None:
     converted into, and deal rooms on generated partners through the services; they go with those
     partners (they would protect them otherwise)."""
     from covey.cosell.models import Engagement
+    from covey.demo.payouts_scenario import remove_payouts
     from covey.registrations.models import Registration
 
+    remove_payouts()  # first: its ledger entries and statements protect generated partners and accounts
     _delete_lifecycle_scenario()
     _delete_programs_scenario()
     span = ranges.get(Partner._meta.label)

@@ -88,7 +88,7 @@ class PayoutRun(models.Model):
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="runs")
     version = models.ForeignKey("programs.ProgramVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+", help_text="Simulations: the draft replayed")
-    period_key = models.CharField(max_length=8)
+    period_key = models.CharField(max_length=80, help_text="The quarter run; simulations: the quarters replayed, comma-separated")
     kind = models.CharField(max_length=10, choices=RunKind.choices, default=RunKind.POST)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)

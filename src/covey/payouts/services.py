@@ -10,6 +10,7 @@ only theirs: that is how one deal's change is reflected in about a second.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date, datetime
 from decimal import Decimal
@@ -170,7 +171,8 @@ def quarter_run(*, program: Program, period_key: str, actor=None, partner_ids: l
                     timings["post"] += time.perf_counter() - writing
                 timings["compute_and_post"] += time.perf_counter() - computing
         except E.MissingRates as exc:
-            raise ValidationError({"fx": str(exc)}) from None
+            raise ValidationError({"fx": ValidationError(str(exc), code="missing_rates",
+                                                         params={"currencies": exc.currencies, "period": quarter.key})}) from None
         # Partners with posted entries and nothing earned now (no longer enrolled, every deal gone):
         # their entries are reversed.
         gone = net.filter(~pl.col("partner_id").is_in(pl.Series(sorted(handled), dtype=pl.Int64).implode()))
@@ -202,6 +204,8 @@ def partner_rerun(*, program: Program, partner_id: int, on: date, actor=None, no
 
 ONLY_CLOSED = "{quarter} has not ended; the simulator replays closed quarters only."
 NO_PERIODS = "Choose at least one closed quarter to replay."
+TOO_MANY_PERIODS = "Replay at most {count} quarters at a time."
+MAX_REPLAYED = 10
 
 
 def simulate(*, draft: ProgramVersion, period_keys: list[str], actor=None, now: datetime | None = None,
@@ -216,6 +220,8 @@ def simulate(*, draft: ProgramVersion, period_keys: list[str], actor=None, now: 
     if not period_keys:
         raise ValidationError({"periods": NO_PERIODS})
     quarters = [parse_period(key) for key in dict.fromkeys(period_keys)]
+    if len(quarters) > MAX_REPLAYED:
+        raise ValidationError({"periods": TOO_MANY_PERIODS.format(count=MAX_REPLAYED)})
     for quarter in quarters:
         if quarter.end >= timezone.localdate(now):
             raise ValidationError({"periods": ONLY_CLOSED.format(quarter=quarter.key)})
@@ -269,3 +275,71 @@ def _posted_by_partner(program: Program, period_key: str, partner_ids: list[int]
             .values_list("partner_id", "currency").annotate(total=models.Sum("amount_minor")))
     return pl.DataFrame([(p, c, int(t)) for p, c, t in rows], schema={"partner_id": pl.Int64, "currency": pl.Utf8,
                                                                         "posted": pl.Int64}, orient="row")
+
+
+# --- the FX table --------------------------------------------------------------------------------
+
+FX_POSITIVE = "A rate is a positive number: how many units of the base currency one unit is worth."
+FX_BASE = "{currency} is the base currency; its rate is always 1."
+_RATE_TEXT = re.compile(r"^\d+(\.\d+)?$")  # plain decimals: no sign, exponent or separators
+FX_TOO_PRECISE = "Give the rate with at most 10 decimal places and 10 digits before the point."
+
+
+@transaction.atomic
+def fx_rate_set(*, period_key: str, currency: str, per_base, actor, source: str = "web"):
+    """Add or change a quarter's rate for ``currency`` (``per_base``: base-currency units per unit).
+
+    Changing a rate of a quarter already run changes nothing posted; the next run of that quarter
+    converts with the new rate and posts the difference, like any other correction.
+    """
+    from decimal import InvalidOperation
+
+    from covey.core.models import VendorSettings
+    from covey.core.money import is_currency
+    from covey.payouts.models import FxRate
+
+    quarter = parse_period(period_key)
+    currency = (currency or "").strip().upper()
+    if not is_currency(currency):
+        raise ValidationError({"currency": f"{currency!r} is not an ISO 4217 currency code such as EUR."})
+    base = VendorSettings.current().base_currency
+    if currency == base:
+        raise ValidationError({"currency": FX_BASE.format(currency=base)})
+    if isinstance(per_base, float):
+        raise ValidationError({"per_base": "Give the rate as a decimal string, not a float."})
+    text = str(per_base).strip()
+    if not _RATE_TEXT.match(text):
+        raise ValidationError({"per_base": FX_POSITIVE})
+    try:
+        rate = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"per_base": FX_POSITIVE}) from None
+    if not rate.is_finite() or rate <= 0:
+        raise ValidationError({"per_base": FX_POSITIVE})
+    sign, digits, exponent = rate.as_tuple()
+    if -int(exponent) > 10 or len(digits) + int(exponent) > 10:
+        raise ValidationError({"per_base": FX_TOO_PRECISE})
+    existing = FxRate.objects.select_for_update().filter(period_key=quarter.key, currency=currency).first()
+    before = str(existing.per_base.normalize()) if existing else None
+    if existing is None:
+        fx = FxRate.objects.create(period_key=quarter.key, currency=currency, base_currency=base, per_base=rate)
+    else:
+        existing.per_base, existing.base_currency = rate, base
+        existing.save(update_fields=["per_base", "base_currency"])
+        fx = existing
+    audit.record(actor=actor, action="create" if existing is None else "update", obj=fx, source=source,
+                 changes={"rate": [before, str(rate.normalize())], "period": [None, quarter.key]})
+    return fx
+
+
+def closed_quarters(*, count: int = 8, today: date | None = None) -> list[str]:
+    """The keys of the last ``count`` fiscal quarters that have ended, newest first."""
+    from covey.core.models import VendorSettings
+
+    calendar = VendorSettings.current().calendar
+    quarter = calendar.previous(calendar.quarter_of(today or timezone.localdate()))
+    keys = []
+    for _ in range(count):
+        keys.append(quarter.key)
+        quarter = calendar.previous(quarter)
+    return keys

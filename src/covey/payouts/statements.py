@@ -220,7 +220,7 @@ def _open_disputes(statement: Statement) -> bool:
 
 
 def statement_url(statement: Statement) -> str:
-    return f"/statements/{statement.public_id}/"
+    return f"/payouts/statements/{statement.public_id}/"
 
 
 @transaction.atomic
