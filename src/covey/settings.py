@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "covey.agreements",
     "covey.enablement",
     "covey.lifecycle",
+    "covey.accountmaps",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("covey.lifecycle.urls")),
     path("agreements/", include("covey.agreements.urls")),
     path("", include("covey.enablement.urls")),
+    path("", include("covey.accountmaps.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"
