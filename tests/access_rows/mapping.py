@@ -54,7 +54,9 @@ WEB_ROUTES: dict[str, Route] = {
     "mapping_run_status": Route(READ_A, kwargs=A_LIST),
     "mapping_matrix": Route(READ_A, kwargs=A_LIST),
     "mapping_overlaps": Route(READ_A, kwargs=A_LIST),
-    "mapping_overlaps_export": Route(READ_A, kwargs=A_LIST),
+    # The first cell is our customers × A's customers: we share our customers with A as counts only,
+    # so A may not export those records (the page says so; the export refuses).
+    "mapping_overlaps_export": Route(expect(ok=VENDOR, forbidden=PARTNER_A, hidden=PARTNER_B), kwargs=A_LIST),
     "mapping_targets": Route(READ_A, kwargs=A_LIST),
     "mapping_population_records": Route(READ_A, kwargs={**A_LIST, "population_id": "map_pop_a_customers.public_id"}),
     "mapping_population_delete": Route(A_ADMIN_ONLY, method="POST", kwargs=A_CUSTOM),

@@ -136,7 +136,7 @@ def list_refresh(request: HttpRequest, public_id: str) -> HttpResponse:
             return redirect("mapping_list_detail", public_id=account_list.public_id)
         context = _list_context(user, account_list, refresh_form=form, failed_report=result.report)
         return render(request, "accountmaps/list_detail.html", context, status=422)
-    return render(request, "accountmaps/list_detail.html", _list_context(user, account_list, refresh_form=form), status=422)
+    return render(request, "accountmaps/list_detail.html", _list_context(user, account_list, refresh_form=form))
 
 
 @login_required
@@ -188,7 +188,7 @@ def population_create(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, f"Population “{population.name}” added.")
             return redirect("mapping_list_detail", public_id=account_list.public_id)
-    return render(request, "accountmaps/list_detail.html", _list_context(user, account_list, population_form=form), status=422)
+    return render(request, "accountmaps/list_detail.html", _list_context(user, account_list, population_form=form))
 
 
 def _population(user, public_id: str) -> Population:
