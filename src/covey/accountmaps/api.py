@@ -102,6 +102,10 @@ def _file(payload: UploadIn) -> bytes:
     return data
 
 
+def _answer(status: int, schema, data: dict) -> JsonResponse:
+    return JsonResponse(schema.model_validate(data).model_dump(mode="json") if schema else data, status=status)
+
+
 def _imported(account_list, upload) -> JsonResponse:
     if account_list is None:
         report = upload.report.as_dict()
@@ -184,7 +188,7 @@ def population_create(request: HttpRequest, id: str, payload: PopulationIn):
     population = services.population_create(account_list=account_list, actor=user, name=payload.name,
                                             filters=dict(payload.filters), source="api")
     view = selectors.mapping_view(user=user, their_list=account_list)
-    return 201, population_out(view.population(population.public_id, "theirs"))
+    return _answer(201, PopulationOut, population_out(view.population(population.public_id, "theirs")))
 
 
 @router.delete("/mapping/populations/{id}", response={204: None, **WRITE_ERRORS}, operation_id="mapping_populations_delete",
@@ -231,7 +235,7 @@ def run_create(request: HttpRequest, id: str):
     require(access.can_run(user, account_list), NO_RUN)
     run = services.run_request(account_list=account_list, actor=user)
     run.refresh_from_db()
-    return 202, run_out(run)
+    return _answer(202, RunOut, run_out(run))
 
 
 @router.get("/mapping/runs/{id}", response={200: RunOut, **READ_ERRORS}, operation_id="mapping_runs_get",
@@ -273,7 +277,8 @@ def overlap_plan(request: HttpRequest, id: str):
     pair, view = selectors.pair_for_user(user=user, public_id=id)
     require(access.can_start_plan(user), NO_ACTION)
     plan = services.plan_from_pair(pair=pair, actor=user, source="api")
-    return 201, {"id": plan.public_id, "title": plan.title, "account": ref(plan.account), "partner": ref(plan.partner)}
+    return _answer(201, None, {"id": plan.public_id, "title": plan.title, "account": ref(plan.account),
+                               "partner": ref(plan.partner)})
 
 
 @router.post("/mapping/overlaps/{id}/introduction", response={201: IntroductionOut, **WRITE_ERRORS},
@@ -285,8 +290,8 @@ def overlap_introduction(request: HttpRequest, id: str, payload: IntroductionIn)
     require(access.can_act_on_targets(user, view.partner), NO_ACTION)
     intro = services.introduction_request(pair=pair, actor=user, note=payload.note, source="api")
     account = intro.their_name if intro.from_vendor else intro.our_name
-    return 201, {"id": intro.public_id, "partner": ref(intro.partner), "account": account, "note": intro.note,
-                 "requested_at": intro.requested_at}
+    return _answer(201, IntroductionOut, {"id": intro.public_id, "partner": ref(intro.partner), "account": account,
+                                          "note": intro.note, "requested_at": intro.requested_at})
 
 
 __all__ = ["router", "SharingLevel"]
