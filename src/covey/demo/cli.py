@@ -132,6 +132,12 @@ def demo(
                       partner_admin_email=by_role.get("Partner admin", "")):
         console.print("Added the lifecycle scenario: applicants being evaluated, an onboarding partner with a countersigned "
                       "agreement, certifications and a joint business plan.")
+    from covey.demo.mapping_scenario import seed_mapping
+
+    pairs = seed_mapping(manager_email=by_role.get("Partner manager", ""), partner_admin_email=by_role.get("Partner admin", ""))
+    if pairs:
+        console.print(f"Added the account mapping scenario: the demo partner's uploaded list, a finished run with {pairs} "
+                      "overlapping accounts, and our prospects shared with it as overlapping records.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

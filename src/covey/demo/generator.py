@@ -325,6 +325,7 @@ def _delete_scenario_rows(ranges: dict) -> None:
     from covey.registrations.models import Registration
 
     _delete_lifecycle_scenario()
+    _delete_mapping_scenario()
     span = ranges.get(Partner._meta.label)
     if span:
         converted = Registration.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1], opportunity__isnull=False)
@@ -349,6 +350,16 @@ def _delete_lifecycle_scenario() -> None:
     Course.objects.all().delete()
     for model in (Resource, Announcement, Newsletter, BusinessPlan):
         model.objects.all().delete()
+
+
+def _delete_mapping_scenario() -> None:
+    """The account mapping scenario (``covey.demo.mapping_scenario``): the lists with their rows,
+    populations, sharing rules, runs and overlaps (the vendor's list too: it is read from the CRM
+    being deleted), and introduction requests."""
+    from covey.accountmaps.models import AccountList, IntroductionRequest
+
+    IntroductionRequest.objects.all().delete()
+    AccountList.objects.all().delete()
 
 
 def _release_references(model: type[models.Model], span: tuple[int, int], ranges: dict) -> None:
