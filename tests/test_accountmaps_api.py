@@ -111,3 +111,14 @@ def test_a_second_run_while_one_is_going_is_refused(mapped, settings):
 def test_the_vendors_own_list_is_not_an_api_list(mapped):
     w = mapped
     assert_error(as_user(w.vendor_admin).get(f"/api/mapping/lists/{w.map_our_list.public_id}"), 404, "not_found")
+
+
+def test_the_rejected_rows_of_a_report_are_for_the_partner_and_its_uploaders(world):
+    csv = "Id,Name,Website\nX1,Initech,initech-software.example\nX1,Initech again,initech.example\nX2,Free Co,gmail.com\n"
+    created = as_user(world.a_admin).post("/api/mapping/lists", {"filename": "dupes.csv", "content": csv}).json()
+    assert created["report"]["counts"] == {"duplicate_id": 1, "never_alone_domain": 1}
+    path = f"/api/mapping/lists/{created['id']}"
+    for user in (world.a_readonly, world.partner_manager):
+        assert len(as_user(user).get(path).json()["report"]["problems"]) == 2
+    finance = as_user(world.finance).get(path).json()["report"]
+    assert finance["problems"] == [] and finance["counts"] == {"duplicate_id": 1, "never_alone_domain": 1}

@@ -73,3 +73,9 @@ def can_start_plan(user) -> bool:
     from covey.core.access import can_edit_crm
 
     return can_edit_crm(user)
+
+
+def sees_report_rows(user, account_list) -> bool:
+    """The per-row problems of an import report quote the partner's cells (ids, domains): they are for
+    the partner's own members and whoever uploads for it, not for every vendor user."""
+    return not user.is_vendor or can_upload_list(user, account_list)

@@ -62,8 +62,10 @@ def run_out(run: MappingRun | None) -> dict | None:
             "counts": run.counts, "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at}
 
 
-def list_out(account_list: AccountList) -> dict:
-    report = account_list.report or {}
+def list_out(account_list: AccountList, user=None) -> dict:
+    report = dict(account_list.report or {})
+    if user is not None and not access.sees_report_rows(user, account_list):
+        report.pop("problems", None)
     return {
         "id": account_list.public_id, "name": account_list.name, "partner": ref(account_list.partner),
         "version": account_list.version, "rows": account_list.row_count, "filename": account_list.filename,
@@ -106,7 +108,7 @@ def _answer(status: int, schema, data: dict) -> JsonResponse:
     return JsonResponse(schema.model_validate(data).model_dump(mode="json") if schema else data, status=status)
 
 
-def _imported(account_list, upload) -> JsonResponse:
+def _imported(account_list, upload, user) -> JsonResponse:
     if account_list is None:
         report = upload.report.as_dict()
         return JsonResponse({"code": "validation_error", "detail": upload.report.fatal,
@@ -114,7 +116,7 @@ def _imported(account_list, upload) -> JsonResponse:
                              "report": {k: report[k] for k in ("source", "encoding", "rows", "counts", "problems", "fatal")}},
                             status=422)
     account_list.refresh_from_db()
-    return JsonResponse(ListOut.model_validate(list_out(account_list)).model_dump(mode="json"), status=201)
+    return JsonResponse(ListOut.model_validate(list_out(account_list, user)).model_dump(mode="json"), status=201)
 
 
 @router.get("/mapping/lists", response={200: ListPage, **READ_ERRORS}, operation_id="mapping_lists_list",
@@ -125,7 +127,8 @@ def lists_list(request: HttpRequest, filters: Query[ListFilters]):
         qs = qs.filter(Q(name__icontains=filters.q) | Q(partner__name__icontains=filters.q))
     if filters.partner:
         qs = qs.filter(partner__public_id=filters.partner)
-    return page(qs, filters, list_out)
+    user = user_of(request)
+    return page(qs, filters, lambda account_list: list_out(account_list, user))
 
 
 @router.post("/mapping/lists", response={201: ListOut, **WRITE_ERRORS}, operation_id="mapping_lists_create",
@@ -148,13 +151,14 @@ def list_create(request: HttpRequest, payload: UploadIn):
     data = _file(payload)
     account_list, upload = services.list_import(partner=partner, actor=user, data=data, filename=payload.filename,
                                                 name=payload.name or "", columns=payload.columns, source="api")
-    return _imported(account_list, upload)
+    return _imported(account_list, upload, user)
 
 
 @router.get("/mapping/lists/{id}", response={200: ListOut, **READ_ERRORS}, operation_id="mapping_lists_get",
             summary="Get an account list", description="With its last import report and latest run.")
 def list_get(request: HttpRequest, id: str):
-    return list_out(_list(user_of(request), id))
+    user = user_of(request)
+    return list_out(_list(user, id), user)
 
 
 @router.post("/mapping/lists/{id}/upload", response={201: ListOut, **WRITE_ERRORS}, operation_id="mapping_lists_upload",
@@ -167,7 +171,7 @@ def list_upload(request: HttpRequest, id: str, payload: UploadIn):
     data = _file(payload)
     done, upload = services.list_import(partner=account_list.partner, actor=user, data=data, filename=payload.filename,
                                         account_list=account_list, columns=payload.columns, source="api")
-    return _imported(done, upload)
+    return _imported(done, upload, user)
 
 
 @router.get("/mapping/lists/{id}/populations", response={200: list[PopulationOut], **READ_ERRORS},

@@ -90,7 +90,7 @@ def list_upload(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Imported {account_list.row_count:,} rows into “{account_list.name}”; mapping has started.")
             return redirect("mapping_list_detail", public_id=account_list.public_id)
         report = result.report
-    return _show_report(request, "accountmaps/upload.html", {"form": form, "report": report})
+    return _show_report(request, "accountmaps/upload.html", {"form": form, "report": report, "show_problems": True})
 
 
 def _list_context(user, account_list: AccountList, **extra) -> dict:
@@ -104,7 +104,7 @@ def _list_context(user, account_list: AccountList, **extra) -> dict:
         "can_run": access.can_run(user, account_list), "stored_file": stored,
         "columns_form": ColumnsForm(headers=headers, current=account_list.columns) if stored and headers else None,
         "field_labels": dict(ALL_FIELDS), "refresh_form": UploadForm(refresh=True), "population_form": PopulationForm(),
-        "view": run_view,
+        "view": run_view, "show_problems": access.sees_report_rows(user, account_list),
     }
     return {**context, **extra}
 
