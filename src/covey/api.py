@@ -33,6 +33,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from covey.accountmaps.api import router as accountmaps_router
 from covey.agreements.api import router as agreements_router
 from covey.core.api import ApiError
 from covey.core.api import router as core_router
@@ -286,6 +287,7 @@ api.add_router("", programs_router)
 api.add_router("", tierreviews_router)
 api.add_router("", webhooks_router)
 api.add_router("", payouts_router)
+api.add_router("", accountmaps_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ urlpatterns = [
     path("settings/webhooks/", include("covey.webhooks.urls")),
     path("payouts/", include("covey.payouts.urls")),
     path("opportunities/<str:public_id>/events/add/", payout_views.deal_event_add, name="deal_event_add"),
+    path("", include("covey.accountmaps.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"

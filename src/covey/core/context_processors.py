@@ -26,6 +26,7 @@ def covey(request):
         nav.append(("opportunity_list", "Opportunities"))
         nav.append(("proposal_list", "Joint proposals"))
         nav.append(("joint_plan_list", "Account plans"))
+        nav.append(("mapping_home", "Account mapping"))
         nav.append(("activity_list", "Activities"))
         nav.append(("plan_list", "Plans"))
         nav.append(("escalation_list", "Escalations"))

@@ -145,6 +145,12 @@ def demo(
                     other_rep_email=by_role.get("Partner rep (another partner)", "")):
         console.print("Added the payouts scenario: last quarter's run, the partner's draft statement with a disputed line, "
                       "an approved statement in a payout batch, and a draft program version for the simulator.")
+    from covey.demo.mapping_scenario import seed_mapping
+
+    pairs = seed_mapping(manager_email=by_role.get("Partner manager", ""), partner_admin_email=by_role.get("Partner admin", ""))
+    if pairs:
+        console.print(f"Added the account mapping scenario: the demo partner's uploaded list, a finished run with {pairs} "
+                      "overlapping accounts, and our prospects shared with it as overlapping records.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

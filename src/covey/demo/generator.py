@@ -328,6 +328,7 @@ def _delete_scenario_rows(ranges: dict) -> None:
     remove_payouts()  # first: its ledger entries and statements protect generated partners and accounts
     _delete_lifecycle_scenario()
     _delete_programs_scenario()
+    _delete_mapping_scenario()
     span = ranges.get(Partner._meta.label)
     if span:
         converted = Registration.objects.filter(partner__id__gte=span[0], partner__id__lte=span[1], opportunity__isnull=False)
@@ -363,6 +364,14 @@ def _delete_programs_scenario() -> None:
         remove_programs()
     except ProgramsInUse as exc:
         raise SeedRefused(str(exc)) from None
+def _delete_mapping_scenario() -> None:
+    """The account mapping scenario (``covey.demo.mapping_scenario``): the lists with their rows,
+    populations, sharing rules, runs and overlaps (the vendor's list too: it is read from the CRM
+    being deleted), and introduction requests."""
+    from covey.accountmaps.models import AccountList, IntroductionRequest
+
+    IntroductionRequest.objects.all().delete()
+    AccountList.objects.all().delete()
 
 
 def _release_references(model: type[models.Model], span: tuple[int, int], ranges: dict) -> None:

@@ -38,7 +38,7 @@ from covey.mapping.domains import NEVER_ALONE
 from covey.mapping.engine import COLUMNS
 from covey.mapping.keys import domain_keys
 
-__all__ = ["ImportReport", "Problem", "read_accounts", "detect_columns", "write_matches"]
+__all__ = ["ImportReport", "Problem", "accounts_from_table", "detect_columns", "read_accounts", "read_table", "write_matches"]
 
 MAX_CELL_CHARS = 2_000
 MAX_LISTED_PROBLEMS = 1_000  # in all…
@@ -268,19 +268,15 @@ def _read_bytes(source, filename: str | None) -> tuple[bytes, str]:
     return source.read(), filename or getattr(source, "name", "the upload")
 
 
-def read_accounts(
-    source: str | Path | bytes | BinaryIO,
-    *,
-    filename: str | None = None,
-    max_cell_chars: int = MAX_CELL_CHARS,
-) -> tuple[pl.DataFrame, ImportReport]:
-    """An account frame (``COLUMNS`` plus ``row``, the spreadsheet row) and its import report."""
-    empty = pl.DataFrame(schema={**{c: pl.String for c in COLUMNS}, "row": pl.Int64})
+def read_table(source: str | Path | bytes | BinaryIO, *, filename: str | None = None) -> tuple[pl.DataFrame, ImportReport]:
+    """The file as a frame of text columns under its (made unique) headers, and a report with the
+    encoding and delimiter used — or ``report.fatal`` and an empty frame. The web app shows the
+    headers for the column mapping before it reads the accounts (``accounts_from_table``)."""
     try:
         data, label = _read_bytes(source, filename)
     except OSError as exc:
         label = filename or str(source)
-        return empty, ImportReport(source=label, fatal=UNREADABLE.format(source=label, reason=exc.strerror or exc))
+        return pl.DataFrame(), ImportReport(source=label, fatal=UNREADABLE.format(source=label, reason=exc.strerror or exc))
     report = ImportReport(source=label)
     is_xlsx = data[:4] == b"PK\x03\x04" or label.lower().endswith((".xlsx", ".xlsm"))
     try:
@@ -290,26 +286,61 @@ def read_accounts(
         else:
             if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 report.fatal = NOT_A_TABLE.format(source=label, reason="binary content")
-                return empty, report
+                return pl.DataFrame(), report
             text, report.encoding = _decode(data)
             report.delimiter = _delimiter(text)
             frame = _csv_frame(text, report.delimiter)
     except Exception as exc:  # noqa: BLE001 - a corrupt workbook raises anything
         report.fatal = NOT_A_TABLE.format(source=label, reason=f"{type(exc).__name__}: {exc}")
-        return empty, report
+        return pl.DataFrame(), report
     if not frame.width:
         report.fatal = NO_HEADER.format(source=label)
-        return empty, report
-    frame = frame.rename(dict(zip(frame.columns, _unique_headers(frame.columns), strict=True)))
+        return pl.DataFrame(), report
+    return frame.rename(dict(zip(frame.columns, _unique_headers(frame.columns), strict=True))), report
+
+
+def accounts_from_table(
+    frame: pl.DataFrame,
+    report: ImportReport,
+    *,
+    columns: dict[str, str] | None = None,
+    max_cell_chars: int = MAX_CELL_CHARS,
+) -> pl.DataFrame:
+    """The account frame of a table ``read_table`` gave. ``columns`` (field → header) replaces the
+    detected choice of columns (a person adjusted the mapping); further domain columns are then only
+    those the detection found and the person did not assign."""
     chosen, extra, ignored = detect_columns(frame.columns)
+    if columns is not None:
+        chosen = {name: header for name, header in columns.items() if header in frame.columns and name in HEADERS}
+        extra = [h for h in extra if h not in chosen.values()]
+        if "domains" in chosen:
+            extra.insert(0, chosen.pop("domains"))
+        ignored = [h for h in frame.columns if h not in chosen.values() and h not in extra]
     report.columns, report.domain_columns, report.ignored_columns = chosen, extra, ignored
     if "name" not in chosen and "website" not in chosen:
         report.fatal = NO_NAME_OR_DOMAIN.format(headers=", ".join(repr(h) for h in frame.columns) or "none")
-        return empty, report
+        return _empty_accounts()
     if not frame.height:
-        report.fatal = NO_ROWS.format(source=label)
-        return empty, report
-    return _accounts(frame, report, chosen, extra, max_cell_chars), report
+        report.fatal = NO_ROWS.format(source=report.source)
+        return _empty_accounts()
+    return _accounts(frame, report, chosen, extra, max_cell_chars)
+
+
+def _empty_accounts() -> pl.DataFrame:
+    return pl.DataFrame(schema={**{c: pl.String for c in COLUMNS}, "row": pl.Int64})
+
+
+def read_accounts(
+    source: str | Path | bytes | BinaryIO,
+    *,
+    filename: str | None = None,
+    max_cell_chars: int = MAX_CELL_CHARS,
+) -> tuple[pl.DataFrame, ImportReport]:
+    """An account frame (``COLUMNS`` plus ``row``, the spreadsheet row) and its import report."""
+    frame, report = read_table(source, filename=filename)
+    if report.fatal:
+        return _empty_accounts(), report
+    return accounts_from_table(frame, report, max_cell_chars=max_cell_chars), report
 
 
 def _accounts(frame: pl.DataFrame, report: ImportReport, chosen: dict[str, str], extra: list[str],

@@ -37,7 +37,7 @@ class TierReview(models.Model):
     period_key = models.CharField(max_length=8, help_text="The fiscal quarter the review was taken in, e.g. 2026Q4")
     as_of = models.DateField(help_text="The last day of the year of results measured")
     effective_from = models.DateField(help_text="The first day approved changes apply from")
-    version = models.ForeignKey("programs.ProgramVersion", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey("programs.ProgramVersion", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
