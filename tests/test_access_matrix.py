@@ -115,14 +115,9 @@ for _feature in features():
 
 
 # The access tables read one world built once per module (see conftest.module_full_world);
-# the names the tests ask for resolve to it, each test inside its own rolled-back savepoint.
+# ``full_world`` resolves to it here, each test inside its own rolled-back savepoint.
 @pytest.fixture
 def full_world(module_full_world, db):
-    return module_full_world
-
-
-@pytest.fixture
-def world(module_full_world, db):
     return module_full_world
 
 

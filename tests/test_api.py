@@ -654,3 +654,26 @@ def test_a_token_brings_its_user_with_membership_and_partner_in_one_query(cast):
     cast.a_rep.is_active = False
     cast.a_rep.save()
     assert user_for_token(key) is None
+
+
+def test_each_partner_sees_its_own_side_in_lists(world):
+    for role, own in (("a_rep", "a"), ("b_rep", "b")):
+        api = as_user(getattr(world, role))
+        opps = {o["id"] for o in api.get("/api/opportunities").json()["items"]}
+        accounts = {a["id"] for a in api.get("/api/accounts").json()["items"]}
+        activities = {a["id"] for a in api.get("/api/activities").json()["items"]}
+        partners = {p["id"] for p in api.get("/api/partners").json()["items"]}
+        assert opps == {getattr(world, f"opportunity_{own}").public_id}
+        assert accounts == {getattr(world, f"account_{own}").public_id}
+        assert activities == {getattr(world, f"activity_{own}").public_id}
+        assert partners == {getattr(world, f"partner_{own}").public_id}
+    vendor = as_user(world.executive)
+    assert vendor.get("/api/opportunities").json()["count"] == 2
+
+
+def test_the_vendor_admin_deletes_an_empty_account(world):
+    from covey.crm.models import Account
+
+    empty = Account.objects.create(name="Empty Co")
+    assert as_user(world.vendor_admin).delete(f"/api/accounts/{empty.public_id}").status_code == 204
+    assert not Account.objects.filter(pk=empty.pk).exists()

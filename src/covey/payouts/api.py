@@ -530,7 +530,7 @@ def batch_create(request: HttpRequest, payload: BatchIn, idempotency_key: str | 
 
 
 @router.get("/payouts/batches/{id}", response={200: BatchOut, **READ_ERRORS}, operation_id="batches_get",
-            summary="Get a payout batch")
+            summary="Get a payout batch", description="The batch with its statements, total and payment state (finance and admins).")
 def batch_get(request: HttpRequest, id: str):
     return batch_out(_batch(request, id))
 
