@@ -30,8 +30,16 @@ from covey.core.ids import new_public_ids
 from covey.core.models import StaffRole, User, VendorSettings
 from covey.core.money import Money
 from covey.core.notify import notify
+
 # Proof-file limits are shared with MDF claims; the names stay importable from here.
-from covey.core.uploads import FILE_TOO_LARGE, FILE_TYPE, MAX_FILE_MB, MAX_FILES, TOO_MANY_FILES, check_files  # noqa: F401
+from covey.core.uploads import (  # noqa: F401
+    FILE_TOO_LARGE,
+    FILE_TYPE,
+    MAX_FILE_MB,
+    MAX_FILES,
+    TOO_MANY_FILES,
+    check_files,
+)
 from covey.core.validators import clean_text
 from covey.payouts.models import (
     BatchStatus,
