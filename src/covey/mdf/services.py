@@ -191,6 +191,8 @@ def allocations_generate(*, budget: Budget, actor, source: str = "web") -> int:
         allowance = allowances.get(enrolment.tier_code, 0)
         made.append(Allocation(budget=budget, partner=enrolment.partner, tier_code=enrolment.tier_code,
                                amount_minor=allowance))
+    audit.record(actor=actor, action="update", obj=budget, source=source,
+                 changes={"allocations generated": [None, len(made)]})
     for allocation in made:
         allocation.save()
         audit.record(actor=actor, action="create", obj=allocation, source=source, changes={
