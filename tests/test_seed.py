@@ -303,8 +303,14 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
 
     assert second.exit_code == 0, second.output
     assert "already present" in second.output
-    # the generated 1,500 plus the one the co-selling scenario's approved registration converted into
-    assert Opportunity.objects.count() == 1501
+    # the generated 1,500, the one the co-selling scenario's approved registration converted into and
+    # the two carrying the MDF scenario's webinar campaign code
+    assert Opportunity.objects.count() == 1503
+    from covey.mdf.models import FundRequest
+    from covey.payouts.models import LedgerEntry, StatementLine
+
+    assert sorted(FundRequest.objects.values_list("status", flat=True)) == ["approved", "reimbursed"]
+    assert StatementLine.objects.filter(entry__source="mdf", entry__amount_minor=500_000).exists()
     from covey.registrations.models import Registration
 
     statuses = sorted(Registration.objects.values_list("status", flat=True))
@@ -316,6 +322,7 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
     third = runner.invoke(_cli(), ["seed", "--size", "small", "--reset"])  # the scenario does not block a reset
     assert third.exit_code == 0, third.output
     assert Opportunity.objects.count() == 1500 and not Registration.objects.exists()
+    assert not FundRequest.objects.exists() and not LedgerEntry.objects.filter(source="mdf").exists()
 
 
 def test_covey_seed_prints_timings_and_ends_with_a_json_line(settings):

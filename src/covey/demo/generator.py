@@ -324,6 +324,9 @@ def _delete_scenario_rows(ranges: dict) -> None:
     from covey.cosell.models import Engagement
     from covey.registrations.models import Registration
 
+    from covey.demo.mdf_scenario import delete_mdf_scenario
+
+    delete_mdf_scenario()  # before the lifecycle's: its enrolments and ledger rows name generated partners
     _delete_lifecycle_scenario()
     span = ranges.get(Partner._meta.label)
     if span:
