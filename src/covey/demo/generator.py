@@ -322,9 +322,8 @@ def _delete_scenario_rows(ranges: dict) -> None:
     converted into, and deal rooms on generated partners through the services; they go with those
     partners (they would protect them otherwise)."""
     from covey.cosell.models import Engagement
-    from covey.registrations.models import Registration
-
     from covey.demo.mdf_scenario import delete_mdf_scenario
+    from covey.registrations.models import Registration
 
     delete_mdf_scenario()  # before the lifecycle's: its enrolments and ledger rows name generated partners
     _delete_lifecycle_scenario()
