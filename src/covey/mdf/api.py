@@ -368,7 +368,7 @@ def request_create(request: HttpRequest, payload: RequestIn, idempotency_key: st
 
 
 @router.get("/mdf/requests/{id}", response={200: RequestOut, **READ_ERRORS}, operation_id="mdf_requests_get",
-            summary="A fund request")
+            summary="A fund request", description="Its plan, the decision, the approved amount and the claim deadline.")
 def request_get(request: HttpRequest, id: str):
     return request_out(_request(user_of(request), id))
 
