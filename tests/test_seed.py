@@ -303,9 +303,14 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
 
     assert second.exit_code == 0, second.output
     assert "already present" in second.output
-    # the generated 1,500, the one the co-selling scenario's approved registration converted into, and
-    # the five won deals of the payouts scenario
-    assert Opportunity.objects.count() == 1506
+    # the generated 1,500, the one the co-selling scenario's approved registration converted into, the
+    # five won deals of the payouts scenario and the two carrying the MDF scenario's webinar campaign code
+    assert Opportunity.objects.count() == 1508
+    from covey.mdf.models import FundRequest
+    from covey.payouts.models import Dispute, LedgerEntry, PayoutBatch, Statement, StatementLine
+
+    assert sorted(FundRequest.objects.values_list("status", flat=True)) == ["approved", "reimbursed"]
+    assert StatementLine.objects.filter(entry__source="mdf", entry__amount_minor=500_000).exists()
     from covey.registrations.models import Registration
 
     statuses = sorted(Registration.objects.values_list("status", flat=True))
@@ -313,8 +318,6 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
     holder = Registration.objects.get(status="converted")
     assert holder.opportunity.plans.get().tasks.filter(owner_side="partner").exists()
     assert Registration.objects.get(status="conflict").conflict_with == holder
-
-    from covey.payouts.models import Dispute, LedgerEntry, PayoutBatch, Statement
 
     demo_partner = next(partner for role, _email, partner in logins if role == "Partner admin")
     mine = Statement.objects.get(partner__name=demo_partner)
@@ -326,6 +329,7 @@ def test_covey_demo_without_serving_seeds_once_and_prints_a_login_for_every_role
     assert third.exit_code == 0, third.output
     assert Opportunity.objects.count() == 1500 and not Registration.objects.exists()
     assert not LedgerEntry.objects.exists() and not Statement.objects.exists() and not PayoutBatch.objects.exists()
+    assert not FundRequest.objects.exists() and not LedgerEntry.objects.filter(source="mdf").exists()
 
 
 def test_covey_seed_prints_timings_and_ends_with_a_json_line(settings):

@@ -45,6 +45,7 @@ from covey.crm.api import router as crm_router
 from covey.enablement.api import router as enablement_router
 from covey.joint.api import router as joint_router
 from covey.lifecycle.api import router as lifecycle_router
+from covey.mdf.api import router as mdf_router
 from covey.partners.api import router as partners_router
 from covey.payouts.api import router as payouts_router
 from covey.plans.api import router as plans_router
@@ -288,6 +289,7 @@ api.add_router("", tierreviews_router)
 api.add_router("", webhooks_router)
 api.add_router("", payouts_router)
 api.add_router("", accountmaps_router)
+api.add_router("", mdf_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

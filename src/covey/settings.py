@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "covey.tierreviews",
     "covey.webhooks",
     "covey.accountmaps",
+    "covey.mdf",
 ]
 
 MIDDLEWARE = [

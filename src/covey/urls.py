@@ -24,6 +24,7 @@ urlpatterns = [
     path("payouts/", include("covey.payouts.urls")),
     path("opportunities/<str:public_id>/events/add/", payout_views.deal_event_add, name="deal_event_add"),
     path("", include("covey.accountmaps.urls")),
+    path("", include("covey.mdf.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"

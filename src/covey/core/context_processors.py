@@ -31,6 +31,7 @@ def covey(request):
         nav.append(("plan_list", "Plans"))
         nav.append(("escalation_list", "Escalations"))
         nav.append(("business_plan_list", "Business plans"))
+        nav.append(("mdf_request_list", "Market funds"))
         nav.append(("training_home", "Training"))
         nav.append(("library", "Library"))
         nav.append(("announcement_list", "Partner news"))

@@ -167,14 +167,14 @@ class OpportunityForm(ServiceForm):
         model = Opportunity
         fields = [
             "name", "account", "owner", "stage", "type", "close_date", "lost_reason", "lead_source",
-            "description",
+            "campaign_code", "description",
         ]
         widgets = {"close_date": DateInput(), "description": forms.Textarea(attrs={"rows": 4})}
         help_texts = {"lost_reason": "Required when the stage is Closed Lost."}
 
     field_order = [
         "name", "account", "owner", "stage", "type", "amount", "currency", "close_date", "lost_reason",
-        "lead_source", "description",
+        "lead_source", "campaign_code", "description",
     ]
 
     def __init__(self, *args, user, **kwargs):
@@ -205,7 +205,7 @@ class OpportunityForm(ServiceForm):
         return data
 
     def service_values(self) -> dict:
-        values = self.values("name", "account", "owner", "stage", "type", "close_date", "lost_reason", "lead_source", "description", "currency")
+        values = self.values("name", "account", "owner", "stage", "type", "close_date", "lost_reason", "lead_source", "campaign_code", "description", "currency")
         if "amount_minor" in self.cleaned_data:
             values["amount_minor"] = self.cleaned_data["amount_minor"]
         return values

@@ -202,6 +202,9 @@ class Opportunity(models.Model):
     close_date = models.DateField(db_index=True)
     lost_reason = models.CharField(max_length=200, blank=True)
     lead_source = models.CharField(max_length=100, blank=True)
+    # db_default: bulk loaders (seed, bench, imports) that name their columns need not know this one.
+    campaign_code = models.CharField(max_length=40, blank=True, default="", db_default="", db_index=True,
+                                     help_text="The marketing campaign (e.g. an MDF activity's code) it came from")
     description = models.TextField(blank=True)
     external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

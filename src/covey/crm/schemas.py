@@ -202,6 +202,7 @@ class OpportunityOut(OutSchema):
     close_date: date
     lost_reason: str
     lead_source: str
+    campaign_code: str
     description: str
     external_id: str | None
     created_at: datetime
@@ -224,7 +225,7 @@ def opportunity_out(opp: Opportunity) -> dict:
         "type": opp.type,
         "amount": money_out(opp.amount),
         **{f: getattr(opp, f) for f in (
-            "close_date", "lost_reason", "lead_source", "description", "external_id", "created_at", "updated_at",
+            "close_date", "lost_reason", "lead_source", "campaign_code", "description", "external_id", "created_at", "updated_at",
         )},
     }
 
@@ -254,6 +255,7 @@ class OpportunityCreate(InputSchema):
     close_date: date
     lost_reason: str = Field("", description="Required when the stage is Closed Lost")
     lead_source: str = ""
+    campaign_code: str = Field("", max_length=40, description="Marketing campaign code (MDF activities use it for ROI)")
     description: str = ""
     external_id: str | None = None
 
@@ -270,6 +272,7 @@ class OpportunityUpdate(InputSchema):
     close_date: date | None = None
     lost_reason: str | None = None
     lead_source: str | None = None
+    campaign_code: str | None = Field(None, max_length=40)
     description: str | None = None
     external_id: str | None = None
 

@@ -151,6 +151,12 @@ def demo(
     if pairs:
         console.print(f"Added the account mapping scenario: the demo partner's uploaded list, a finished run with {pairs} "
                       "overlapping accounts, and our prospects shared with it as overlapping records.")
+    from covey.demo.mdf_scenario import seed_mdf
+
+    if seed_mdf(admin_email=by_role.get("Vendor admin", ""), partner_admin_email=by_role.get("Partner admin", ""),
+                other_rep_email=by_role.get("Partner rep (another partner)", "")):
+        console.print("Added the MDF scenario: a program with MDF per tier, this quarter's budget and allocations, an "
+                      "approved request and a webinar claimed and reimbursed on the partner's statement.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 

@@ -322,10 +322,12 @@ def _delete_scenario_rows(ranges: dict) -> None:
     converted into, and deal rooms on generated partners through the services; they go with those
     partners (they would protect them otherwise)."""
     from covey.cosell.models import Engagement
+    from covey.demo.mdf_scenario import delete_mdf_scenario
     from covey.demo.payouts_scenario import remove_payouts
     from covey.registrations.models import Registration
 
-    remove_payouts()  # first: its ledger entries and statements protect generated partners and accounts
+    delete_mdf_scenario()  # first: its enrolments, statement lines and ledger rows name generated partners
+    remove_payouts()  # then the payouts scenario's ledger entries and statements, which protect partners and accounts
     _delete_lifecycle_scenario()
     _delete_programs_scenario()
     _delete_mapping_scenario()

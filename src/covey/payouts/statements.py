@@ -30,6 +30,16 @@ from covey.core.ids import new_public_ids
 from covey.core.models import StaffRole, User, VendorSettings
 from covey.core.money import Money
 from covey.core.notify import notify
+
+# Proof-file limits are shared with MDF claims; the names stay importable from here.
+from covey.core.uploads import (  # noqa: F401
+    FILE_TOO_LARGE,
+    FILE_TYPE,
+    MAX_FILE_MB,
+    MAX_FILES,
+    TOO_MANY_FILES,
+    check_files,
+)
 from covey.core.validators import clean_text
 from covey.payouts.models import (
     BatchStatus,
@@ -54,17 +64,6 @@ CANNOT_APPROVE = "Only a draft or acknowledged statement without open disputes c
 NOT_OPEN = "This dispute has already been decided."
 NOTHING_TO_PAY = "There are no approved statements in {currency} waiting for payment."
 BATCH_PAID = "This batch is already marked paid."
-FILE_TOO_LARGE = "{name} is larger than {limit} MB."
-FILE_TYPE = "{name}: attach a PDF, an image (PNG, JPEG), a CSV or a spreadsheet (XLSX)."
-TOO_MANY_FILES = "Attach at most {count} files."
-MAX_FILE_MB = 5
-MAX_FILES = 5
-ALLOWED_TYPES = {
-    ".pdf": ("application/pdf",), ".png": ("image/png",), ".jpg": ("image/jpeg",), ".jpeg": ("image/jpeg",),
-    ".csv": ("text/csv", "text/plain", "application/vnd.ms-excel"),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
-}
-MAGIC = {".pdf": b"%PDF", ".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8", ".xlsx": b"PK"}
 
 
 # --- statement periods ---------------------------------------------------------------------------
@@ -241,34 +240,12 @@ def statement_acknowledge(*, statement: Statement, actor, source: str = "web") -
     return statement
 
 
-def _check_files(files) -> None:
-    import os
-
-    files = list(files or [])
-    if len(files) > MAX_FILES:
-        raise ValidationError({"files": TOO_MANY_FILES.format(count=MAX_FILES)})
-    for upload in files:
-        name = os.path.basename(upload.name or "file")
-        extension = os.path.splitext(name)[1].lower()
-        if upload.size > MAX_FILE_MB * 1024 * 1024:
-            raise ValidationError({"files": FILE_TOO_LARGE.format(name=name, limit=MAX_FILE_MB)})
-        if extension not in ALLOWED_TYPES:
-            raise ValidationError({"files": FILE_TYPE.format(name=name)})
-        head = upload.read(8)
-        upload.seek(0)
-        magic = MAGIC.get(extension)
-        if magic is not None and not head.startswith(magic):
-            raise ValidationError({"files": FILE_TYPE.format(name=name)})
-        if extension == ".csv" and b"\x00" in head:
-            raise ValidationError({"files": FILE_TYPE.format(name=name)})
-
-
 @transaction.atomic
 def line_dispute(*, statement: Statement, entry: LedgerEntry, actor, comment: str, files=(),
                  source: str = "web") -> Dispute:
     """The partner questions one line, with a comment and optional files (invoices, screenshots)."""
     comment = clean_text(comment, field="comment", limit=5000, required=COMMENT_REQUIRED)
-    _check_files(files)
+    check_files(files)
     _locked_statement(statement)
     if statement.status not in (StatementStatus.DRAFT, StatementStatus.ACKNOWLEDGED, StatementStatus.DISPUTED):
         raise ValidationError(CANNOT_DISPUTE)
