@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "covey.lifecycle",
     "covey.tierreviews",
     "covey.webhooks",
+    "covey.interchange",
 ]
 
 MIDDLEWARE = [
