@@ -42,6 +42,7 @@ from covey.core.sql import prepared_cursor
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
 from covey.enablement.api import router as enablement_router
+from covey.interchange.api import router as interchange_router
 from covey.joint.api import router as joint_router
 from covey.lifecycle.api import router as lifecycle_router
 from covey.partners.api import router as partners_router
@@ -282,6 +283,7 @@ api.add_router("", agreements_router)
 api.add_router("", enablement_router)
 api.add_router("", tierreviews_router)
 api.add_router("", webhooks_router)
+api.add_router("", interchange_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from covey.core.access import CRM_EDITORS
 from covey.core.models import VendorSettings
 from covey.core.notify import unread_count
 
@@ -33,6 +34,8 @@ def covey(request):
         nav.append(("library", "Library"))
         nav.append(("announcement_list", "Partner news"))
         nav.append(("product_list", "Products"))
+        if user.staff_role in CRM_EDITORS:
+            nav.append(("interchange_home", "Co-sell interchange"))
     vendor = VendorSettings.current() if user.is_authenticated else None
     unread = unread_count(user) if user.is_authenticated else 0
     return {"nav_items": nav, "vendor": vendor, "unread_notifications": unread}

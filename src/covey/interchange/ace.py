@@ -31,6 +31,7 @@ ORIGIN = "Partner Referral"
 TARGET_COMPANY = "AWS"
 FREQUENCY = "Monthly"
 MONTHS_A_YEAR = 12
+SPEND_DECIMALS = 2  # ACE Amount pattern: at most two decimals
 
 # Covey (Salesforce standard) stage → ACE LifeCycle.Stage.
 STAGE_TO_ACE: dict[str, str] = {
@@ -156,6 +157,9 @@ def validate(operation: str, params: dict) -> None:
     shape = service_model().operation_model(operation).input_shape
     report = ParamValidator().validate(params, shape)
     problems = [line.strip() for line in report.generate_report().splitlines()[1:] if line.strip()] if report.has_errors() else []
+    # botocore would generate a missing idempotency token; a file sent later must carry its own.
+    problems += [f"Missing required parameter {name} (the idempotency token)" for name, member in shape.members.items()
+                 if member.metadata.get("idempotencyToken") and not params.get(name)]
     _walk(params, shape, "", problems)
     if problems:
         raise AcePayloadInvalid(operation, problems)
@@ -215,10 +219,11 @@ def industry_from_ace(industry: str | None, other: str | None) -> str:
 
 
 def monthly_spend(amount_minor: int, currency: str) -> str:
-    """The yearly deal amount as ACE's monthly spend, a decimal string (the one rounding point)."""
-    exp = currency_exponent(currency)
-    monthly = (Decimal(amount_minor) / MONTHS_A_YEAR).to_integral_value(rounding=ROUND_HALF_UP)
-    return str(Decimal(int(monthly)).scaleb(-exp).quantize(Decimal(1).scaleb(-exp)))
+    """The yearly deal amount as ACE's monthly spend, a decimal string (the one rounding point:
+    half-up to the currency's minor unit, or to cents for three-decimal currencies — ACE takes two)."""
+    places = min(currency_exponent(currency), SPEND_DECIMALS)
+    monthly = Decimal(amount_minor).scaleb(-currency_exponent(currency)) / MONTHS_A_YEAR
+    return str(monthly.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def yearly_from_monthly(amount: str, currency: str) -> int:

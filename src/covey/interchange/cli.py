@@ -86,7 +86,7 @@ def _print_report(report) -> None:
 @ace_app.command("export")
 def ace_export(
     opp_id: str = typer.Argument(..., help="The opportunity's public id (opp_…)."),
-    out: Path | None = typer.Option(None, "--out", help="Write the JSON here instead of standard output."),
+    out: Path | None = typer.Option(None, "--out", help="Write the JSON here instead of standard output."),  # noqa: B008
     catalog: str = typer.Option("AWS", help="AWS or Sandbox."),
 ) -> None:
     """A CreateOpportunity / UpdateOpportunity request body, checked against botocore's model."""
@@ -102,7 +102,7 @@ def ace_export(
 
 @ace_app.command("import")
 def ace_import(
-    file: Path = typer.Argument(..., help="GetOpportunity / GetEngagementInvitation response(s), JSON."),
+    file: Path = typer.Argument(..., help="GetOpportunity / GetEngagementInvitation response(s), JSON."),  # noqa: B008
     as_user: str | None = typer.Option(None, "--as", help="Record the changes as this user (e-mail)."),
 ) -> None:
     """Update or create opportunities from ACE responses; print the report of unknown values."""
@@ -146,7 +146,7 @@ def ace_decide(
 @referrals_app.command("export")
 def referrals_export(
     opp_id: str = typer.Argument(..., help="The opportunity's public id (opp_…)."),
-    out: Path | None = typer.Option(None, "--out", help="Write the JSON here instead of standard output."),
+    out: Path | None = typer.Option(None, "--out", help="Write the JSON here instead of standard output."),  # noqa: B008
 ) -> None:
     """The opportunity as a Microsoft Partner Center referral."""
     _setup()
@@ -161,7 +161,7 @@ def referrals_export(
 
 @referrals_app.command("import")
 def referrals_import(
-    file: Path = typer.Argument(..., help="Referral object(s), JSON."),
+    file: Path = typer.Argument(..., help="Referral object(s), JSON."),  # noqa: B008
     as_user: str | None = typer.Option(None, "--as", help="Record the changes as this user (e-mail)."),
 ) -> None:
     """Update or create opportunities from referrals; illegal status transitions refuse the file."""
