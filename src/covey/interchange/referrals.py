@@ -156,6 +156,7 @@ class IncomingReferral:
     amount_minor: int | None
     currency: str | None
     close_date: date | None
+    expires_on: date | None
     notes: str
     consent_to_share: bool
     consent_to_contact: bool
@@ -163,6 +164,15 @@ class IncomingReferral:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _date(value: Any, where: str) -> date | None:
+    if not _text(value):
+        return None
+    try:
+        return date.fromisoformat(_text(value)[:10])
+    except ValueError:
+        raise ReferralError(f"{where} {value!r} is not a date.") from None
 
 
 def read_referral(document: Any) -> IncomingReferral:
@@ -186,18 +196,14 @@ def read_referral(document: Any) -> IncomingReferral:
             raise ReferralError(f"details.dealValue {raw} {currency}: {exc}") from None
         if amount_minor < 0:
             raise ReferralError("details.dealValue cannot be negative.")
-    close = None
-    if _text(details.get("closingDateTime")):
-        try:
-            close = date.fromisoformat(_text(details.get("closingDateTime"))[:10])
-        except ValueError:
-            raise ReferralError(f"details.closingDateTime {details.get('closingDateTime')!r} is not a date.") from None
+    close = _date(details.get("closingDateTime"), "details.closingDateTime")
+    expires = _date(document.get("expirationDateTime"), "expirationDateTime")
     return IncomingReferral(
         referral_id=_text(document.get("id")), external_id=_text(document.get("externalReferenceId")),
         name=_text(document.get("name")), status=status, substatus=sub,
         status_reason=_text(document.get("statusReason")), company_name=_text(profile.get("name")),
         country=_text(address.get("country"))[:2].upper(), city=_text(address.get("city")),
-        amount_minor=amount_minor, currency=currency, close_date=close, notes=_text(details.get("notes")),
+        amount_minor=amount_minor, currency=currency, close_date=close, expires_on=expires, notes=_text(details.get("notes")),
         consent_to_share=consent.get("consentToToShareInfoWithOthers") is True,
         consent_to_contact=consent.get("consentToContact") is True,
     )

@@ -309,14 +309,18 @@ def _import_referral(document: dict, *, actor, report: ImportReport) -> None:
         Opportunity.objects.filter(public_id=incoming.external_id).first() if incoming.external_id else None)
     label = incoming.referral_id or incoming.external_id or incoming.name or "referral"
     if opportunity is None:
-        if not incoming.company_name or incoming.close_date is None:
-            raise ImportRefused(f"{label}: a new referral needs customerProfile.name and details.closingDateTime.")
+        close = incoming.close_date or incoming.expires_on
+        if not incoming.company_name or close is None:
+            raise ImportRefused(f"{label}: a new referral needs customerProfile.name and details.closingDateTime "
+                                f"(or expirationDateTime).")
+        if incoming.close_date is None:
+            report.warnings.append(f"{label}: no details.closingDateTime; the close date is the referral's expiry, {close}.")
         account = _account_for(None, name=incoming.company_name, actor=actor, country=incoming.country, city=incoming.city)
         stage = referrals.stage_for(incoming, "Prospecting")
         opportunity = crm.opportunity_create(
             actor=actor, source="import", name=(incoming.name or incoming.company_name)[:255], account=account,
             stage=stage, amount_minor=incoming.amount_minor or 0, currency=incoming.currency or "USD",
-            close_date=incoming.close_date, description=incoming.notes, lead_source="Microsoft Partner Center",
+            close_date=close, description=incoming.notes, lead_source="Microsoft Partner Center",
             lost_reason=(incoming.status_reason or incoming.substatus) if stage == "Closed Lost" else "",
         )
         report.created.append(opportunity.public_id)
