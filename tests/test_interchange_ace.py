@@ -303,3 +303,18 @@ def test_an_invitation_aws_reports_accepted_becomes_an_opportunity_on_import(wor
     accepted["Status"] = "ACCEPTED"
     report = services.ace_import(raw=json.dumps(accepted), actor=world.sales_rep)
     assert len(report.created) == 1 and report.invitations == ["engi-0000001abc3de: Accepted"]
+
+
+def test_every_seeded_partner_sourced_opportunity_exports_a_valid_payload(db, settings):
+    from covey.crm.models import OpportunityPartner
+    from covey.demo.generator import SeedSpec, seed_database
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    seed_database(size=SeedSpec("tiny", partners=12, accounts=40, opportunities=160, activities=80), seed=42,
+                  today=date(2026, 11, 22))
+    sourced = Opportunity.objects.filter(
+        pk__in=OpportunityPartner.objects.filter(role__in=["sourced", "referral"]).values("opportunity_id"))
+    assert sourced.count() > 10
+    for opportunity in sourced.select_related("account"):
+        exported = services.ace_export(opportunity=opportunity)
+        ace.validate(exported["operation"], exported["request"])
