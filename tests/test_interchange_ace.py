@@ -132,6 +132,17 @@ def test_unknown_enum_values_in_a_real_response_are_reported_by_field():
 
 
 @pytest.mark.pure
+@pytest.mark.parametrize("amount", ["1e999", "-5", "12.345", "9" * 40, ""])
+def test_an_unusable_spend_amount_is_reported_not_imported(amount):
+    response = fixture("ace_get_opportunity_launched.json")
+    response["Project"]["ExpectedCustomerSpend"][0]["Amount"] = amount
+    read = ace.read_opportunity(response)
+    assert read.amount_minor is None
+    if amount:
+        assert read.unknown["Project.ExpectedCustomerSpend[].Amount"] == [amount]
+
+
+@pytest.mark.pure
 def test_reading_a_response_with_an_unknown_stage_keeps_going():
     response = fixture("ace_get_opportunity_launched.json")
     response["LifeCycle"]["Stage"] = "Negotiating"

@@ -62,6 +62,14 @@ def test_a_float_deal_value_is_refused():
 
 
 @pytest.mark.pure
+@pytest.mark.parametrize("value", ["-1", "1e30", "0.001"])
+def test_an_impossible_deal_value_is_refused(value):
+    doc = {"status": "New", "substatus": "Pending", "details": {"dealValue": Decimal(value), "currency": "USD"}}
+    with pytest.raises(referrals.ReferralError, match="dealValue"):
+        referrals.read_referral(doc)
+
+
+@pytest.mark.pure
 @pytest.mark.parametrize(("employees", "size"), [(None, None), (5, "1to9employees"), (50, "10to50employees"),
                                                   (300, "251to1000employees"), (50_000, "Morethan20000employees")])
 def test_company_sizes_follow_the_published_buckets(employees, size):

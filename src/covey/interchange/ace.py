@@ -228,6 +228,9 @@ def monthly_spend(amount_minor: int, currency: str) -> str:
 
 def yearly_from_monthly(amount: str, currency: str) -> int:
     """ACE's monthly spend (a decimal string) as a yearly amount in minor units, exactly."""
+    if not isinstance(amount, str) or not re.fullmatch(r"(0|[1-9][0-9]{0,14})(\.[0-9]{0,2})?", amount):
+        raise AceError(f"ExpectedCustomerSpend amount {amount!r} is not a decimal string with at most 15 digits "
+                       f"and 2 decimals.")
     try:
         return Money.from_decimal(Decimal(amount) * MONTHS_A_YEAR, currency).minor
     except (MoneyError, ArithmeticError, TypeError) as exc:

@@ -30,6 +30,7 @@ SIZES = (
     (5000, "1001to5000employees"), (10000, "5001to10000employees"), (20000, "10001to20000employees"),
 )
 LARGEST_SIZE = "Morethan20000employees"
+MAX_MINOR = 10**17  # far beyond any deal, well inside a 64-bit column
 
 ILLEGAL_TRANSITION = "A {old} referral cannot become {new}: from {old} it may only become {allowed}."
 ILLEGAL_SUBSTATUS = "A {status} referral's substatus must be one of {allowed}, not {sub!r}."
@@ -194,8 +195,8 @@ def read_referral(document: Any) -> IncomingReferral:
             amount_minor = Money.from_decimal(Decimal(str(raw)), currency).minor
         except (MoneyError, ArithmeticError) as exc:
             raise ReferralError(f"details.dealValue {raw} {currency}: {exc}") from None
-        if amount_minor < 0:
-            raise ReferralError("details.dealValue cannot be negative.")
+        if not 0 <= amount_minor <= MAX_MINOR:
+            raise ReferralError(f"details.dealValue {raw} is out of range (0 to {MAX_MINOR:,} minor units).")
     close = _date(details.get("closingDateTime"), "details.closingDateTime")
     expires = _date(document.get("expirationDateTime"), "expirationDateTime")
     return IncomingReferral(
