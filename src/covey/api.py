@@ -43,6 +43,7 @@ from covey.core.sql import prepared_cursor
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
 from covey.enablement.api import router as enablement_router
+from covey.interchange.api import router as interchange_router
 from covey.joint.api import router as joint_router
 from covey.lifecycle.api import router as lifecycle_router
 from covey.mdf.api import router as mdf_router
@@ -290,6 +291,7 @@ api.add_router("", webhooks_router)
 api.add_router("", payouts_router)
 api.add_router("", accountmaps_router)
 api.add_router("", mdf_router)
+api.add_router("", interchange_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

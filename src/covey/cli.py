@@ -250,12 +250,15 @@ def _register_feature_commands() -> None:
     from covey.bench.cli import bench_app
     from covey.crm.cli import export_app, import_app
     from covey.demo.cli import demo, seed
+    from covey.interchange.cli import ace_app, referrals_app
     from covey.payouts.cli import payouts_app
 
     app.add_typer(bench_app, name="bench", help="Load benchmarks against the production server (JSON line last).")
     app.add_typer(import_app, name="import", help="Import accounts or opportunities from CSV or JSON.")
     app.add_typer(export_app, name="export", help="Export accounts or opportunities to CSV or JSON.")
     app.add_typer(payouts_app, name="payouts", help="Run payout quarters, refresh statements, make payout batches, simulate.")
+    app.add_typer(ace_app, name="ace", help="AWS Partner Central (ACE) opportunities: export, import, invitations.")
+    app.add_typer(referrals_app, name="referrals", help="Microsoft Partner Center referrals: export, import.")
     app.command(help="Start the demo: migrate, seed demo data, print log-ins, serve on :8000.")(demo)
     app.command(help="Generate deterministic data (small for demos, large for benchmarks).")(seed)
 

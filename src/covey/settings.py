@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "covey.webhooks",
     "covey.accountmaps",
     "covey.mdf",
+    "covey.interchange",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,8 @@ urlpatterns = [
     path("api/", api.urls),  # first: API clients are the busiest callers, and the resolver tries in order
     path("", include("covey.core.urls")),
     path("partners/", include("covey.partners.urls")),
-    path("", include("covey.crm.import_urls")),  # before crm.urls: "accounts/import/" is not an account id
+    path("", include("covey.crm.import_urls")),
+    path("", include("covey.interchange.urls")),  # before crm.urls, like the imports  # before crm.urls: "accounts/import/" is not an account id
     path("", include("covey.crm.urls")),
     path("registrations/", include("covey.registrations.urls")),
     path("plans/", include("covey.plans.urls")),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from covey.core.access import CRM_EDITORS
 from covey.core.models import VendorSettings
 from covey.core.notify import unread_count
 
@@ -41,6 +42,8 @@ def covey(request):
         if user.is_vendor:
             nav.append(("payout_run_list", "Payout runs"))
             nav.append(("batch_list", "Payout batches"))
+        if user.staff_role in CRM_EDITORS:
+            nav.append(("interchange_home", "Co-sell interchange"))
     vendor = VendorSettings.current() if user.is_authenticated else None
     unread = unread_count(user) if user.is_authenticated else 0
     return {"nav_items": nav, "vendor": vendor, "unread_notifications": unread}
