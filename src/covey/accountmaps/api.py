@@ -37,8 +37,16 @@ from covey.accountmaps.schemas import (
     UploadIn,
 )
 from covey.core.access import get_for_user, require
-from covey.core.api import ApiError, lookup, no_content, page, user_of
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, ref
+from covey.core.api import (
+    ApiError,
+    create_once,
+    idempotency_key_header,
+    lookup,
+    no_content,
+    page,
+    user_of,
+)
+from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, OutSchema, ref
 from covey.crm.import_views import max_upload_bytes
 from covey.partners.models import Partner
 
@@ -108,6 +116,29 @@ def _answer(status: int, schema, data: dict) -> JsonResponse:
     return JsonResponse(schema.model_validate(data).model_dump(mode="json") if schema else data, status=status)
 
 
+class _ImportRefused(Exception):
+    """A file that could not be read: the 422 answer with its import report (nothing was written)."""
+
+    def __init__(self, response: JsonResponse):
+        self.response = response
+
+
+def _import_once(request, key, user, run) -> JsonResponse:
+    """``run()`` → (list or None, upload), at most once per Idempotency-Key; a refused file answers 422."""
+    def make():
+        account_list, upload = run()
+        if account_list is None:
+            raise _ImportRefused(_imported(None, upload, user))
+        account_list.refresh_from_db()
+        return account_list
+
+    try:
+        return create_once(request, key=key, schema=ListOut, render=lambda account_list: list_out(account_list, user),
+                           make=make)
+    except _ImportRefused as refused:
+        return refused.response
+
+
 def _imported(account_list, upload, user) -> JsonResponse:
     if account_list is None:
         report = upload.report.as_dict()
@@ -135,7 +166,7 @@ def lists_list(request: HttpRequest, filters: Query[ListFilters]):
              summary="Upload a new account list",
              description="CSV or XLSX; columns are detected by header (Salesforce and HubSpot names too). A file that cannot "
              "be read is a 422 with the import report, and nothing is written. A mapping run starts.")
-def list_create(request: HttpRequest, payload: UploadIn):
+def list_create(request: HttpRequest, payload: UploadIn, idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     membership = None if user.is_vendor else user.membership
     require(access.can_manage_our_list(user) if user.is_vendor else bool(membership and membership.can_write), NO_UPLOAD)
@@ -149,9 +180,9 @@ def list_create(request: HttpRequest, payload: UploadIn):
         if payload.partner and payload.partner != partner.public_id:
             raise ValidationError({"partner": f"No partner with id {payload.partner!r}."})
     data = _file(payload)
-    account_list, upload = services.list_import(partner=partner, actor=user, data=data, filename=payload.filename,
-                                                name=payload.name or "", columns=payload.columns, source="api")
-    return _imported(account_list, upload, user)
+    return _import_once(request, idempotency_key, user, lambda: services.list_import(
+        partner=partner, actor=user, data=data, filename=payload.filename, name=payload.name or "",
+        columns=payload.columns, source="api"))
 
 
 @router.get("/mapping/lists/{id}", response={200: ListOut, **READ_ERRORS}, operation_id="mapping_lists_get",
@@ -164,14 +195,14 @@ def list_get(request: HttpRequest, id: str):
 @router.post("/mapping/lists/{id}/upload", response={201: ListOut, **WRITE_ERRORS}, operation_id="mapping_lists_upload",
              summary="Refresh a list with a new file",
              description="A new version of the list's rows; a mapping run starts and the previous results stay until it finishes.")
-def list_upload(request: HttpRequest, id: str, payload: UploadIn):
+def list_upload(request: HttpRequest, id: str, payload: UploadIn, idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     account_list = _list(user, id)
     require(access.can_upload_list(user, account_list), NO_UPLOAD)
     data = _file(payload)
-    done, upload = services.list_import(partner=account_list.partner, actor=user, data=data, filename=payload.filename,
-                                        account_list=account_list, columns=payload.columns, source="api")
-    return _imported(done, upload, user)
+    return _import_once(request, idempotency_key, user, lambda: services.list_import(
+        partner=account_list.partner, actor=user, data=data, filename=payload.filename, account_list=account_list,
+        columns=payload.columns, source="api"))
 
 
 @router.get("/mapping/lists/{id}/populations", response={200: list[PopulationOut], **READ_ERRORS},
@@ -185,14 +216,19 @@ def populations_list(request: HttpRequest, id: str):
 @router.post("/mapping/lists/{id}/populations", response={201: PopulationOut, **WRITE_ERRORS},
              operation_id="mapping_populations_create", summary="Add a custom population to a partner's list",
              description="The partner's admins define its list's populations.")
-def population_create(request: HttpRequest, id: str, payload: PopulationIn):
+def population_create(request: HttpRequest, id: str, payload: PopulationIn,
+                      idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     account_list = _list(user, id)
     require(access.can_define_populations(user, account_list), NO_POPULATIONS)
-    population = services.population_create(account_list=account_list, actor=user, name=payload.name,
-                                            filters=dict(payload.filters), source="api")
-    view = selectors.mapping_view(user=user, their_list=account_list)
-    return _answer(201, PopulationOut, population_out(view.population(population.public_id, "theirs")))
+
+    def render(population):
+        view = selectors.mapping_view(user=user, their_list=account_list)
+        return population_out(view.population(population.public_id, "theirs"))
+
+    return create_once(request, key=idempotency_key, schema=PopulationOut, render=render,
+                       make=lambda: services.population_create(account_list=account_list, actor=user, name=payload.name,
+                                                               filters=dict(payload.filters), source="api"))
 
 
 @router.delete("/mapping/populations/{id}", response={204: None, **WRITE_ERRORS}, operation_id="mapping_populations_delete",
@@ -273,29 +309,42 @@ def overlaps(request: HttpRequest, id: str, filters: Query[OverlapFilters]):
     return {"items": records, "count": selectors.matrix(view).get((filters.ours, filters.theirs), 0)}
 
 
-@router.post("/mapping/overlaps/{id}/account-plan", response={201: dict, **WRITE_ERRORS}, operation_id="mapping_overlap_plan",
+class PlanOut(OutSchema):
+    id: str
+    title: str
+    account: dict | None
+    partner: dict | None
+
+
+@router.post("/mapping/overlaps/{id}/account-plan", response={201: PlanOut, **WRITE_ERRORS}, operation_id="mapping_overlap_plan",
              summary="Start a joint account plan from an overlap",
              description="On the CRM account of the vendor's side, with the list's partner (the joint plans service).")
-def overlap_plan(request: HttpRequest, id: str):
+def overlap_plan(request: HttpRequest, id: str, idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     pair, view = selectors.pair_for_user(user=user, public_id=id)
     require(access.can_start_plan(user), NO_ACTION)
-    plan = services.plan_from_pair(pair=pair, actor=user, source="api")
-    return _answer(201, None, {"id": plan.public_id, "title": plan.title, "account": ref(plan.account),
-                               "partner": ref(plan.partner)})
+    return create_once(request, key=idempotency_key, schema=PlanOut,
+                       render=lambda plan: {"id": plan.public_id, "title": plan.title, "account": ref(plan.account),
+                                            "partner": ref(plan.partner)},
+                       make=lambda: services.plan_from_pair(pair=pair, actor=user, source="api"))
 
 
 @router.post("/mapping/overlaps/{id}/introduction", response={201: IntroductionOut, **WRITE_ERRORS},
              operation_id="mapping_overlap_introduction", summary="Ask the other side for an introduction",
              description="Notifies the partner's admins (asked by the vendor) or the partner manager (asked by the partner).")
-def overlap_introduction(request: HttpRequest, id: str, payload: IntroductionIn):
+def overlap_introduction(request: HttpRequest, id: str, payload: IntroductionIn,
+                         idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     pair, view = selectors.pair_for_user(user=user, public_id=id)
     require(access.can_act_on_targets(user, view.partner), NO_ACTION)
-    intro = services.introduction_request(pair=pair, actor=user, note=payload.note, source="api")
-    account = intro.their_name if intro.from_vendor else intro.our_name
-    return _answer(201, IntroductionOut, {"id": intro.public_id, "partner": ref(intro.partner), "account": account,
-                                          "note": intro.note, "requested_at": intro.requested_at})
+
+    def render(intro):
+        account = intro.their_name if intro.from_vendor else intro.our_name
+        return {"id": intro.public_id, "partner": ref(intro.partner), "account": account, "note": intro.note,
+                "requested_at": intro.requested_at}
+
+    return create_once(request, key=idempotency_key, schema=IntroductionOut, render=render,
+                       make=lambda: services.introduction_request(pair=pair, actor=user, note=payload.note, source="api"))
 
 
 __all__ = ["router", "SharingLevel"]
