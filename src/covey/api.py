@@ -34,6 +34,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from covey.agreements.api import router as agreements_router
+from covey.analytics.api import router as analytics_router
 from covey.core.api import ApiError
 from covey.core.api import router as core_router
 from covey.core.models import ApiToken
@@ -280,6 +281,7 @@ api.add_router("", lifecycle_router)
 api.add_router("", agreements_router)
 api.add_router("", enablement_router)
 api.add_router("", tierreviews_router)
+api.add_router("", analytics_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

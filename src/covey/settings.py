@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "covey.enablement",
     "covey.lifecycle",
     "covey.tierreviews",
+    "covey.analytics",
 ]
 
 MIDDLEWARE = [

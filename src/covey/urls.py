@@ -18,6 +18,7 @@ urlpatterns = [
     path("agreements/", include("covey.agreements.urls")),
     path("", include("covey.enablement.urls")),
     path("", include("covey.tierreviews.urls")),
+    path("analytics/", include("covey.analytics.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"
