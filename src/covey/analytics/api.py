@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
@@ -14,7 +15,7 @@ from covey.analytics import scorecard as S
 from covey.analytics import services
 from covey.analytics.models import MONEY_MEASURES, Measure, Target
 from covey.core import access
-from covey.core.api import ApiError, create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
 from covey.core.models import VendorSettings
 from covey.core.money import Money
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging
@@ -112,10 +113,10 @@ def _filters(request: HttpRequest, params: dict):
     try:
         return M.parse_filters({k: v for k, v in params.items() if v}, user=user_of(request))
     except M.FilterError as exc:
-        raise ApiError(400, "bad_filter", str(exc)) from None
+        raise ValidationError(str(exc)) from None
 
 
-@router.get("/analytics/metrics", response={200: MetricsOut, 400: dict, **READ_ERRORS}, operation_id="analytics_metrics",
+@router.get("/analytics/metrics", response={200: MetricsOut, **READ_ERRORS}, operation_id="analytics_metrics",
             summary="Program metrics", description="Every metric with its definition and value for the period and filters. "
             "Partner users get their own partner's metrics.")
 def metrics(request: HttpRequest, filters: Query[MetricFilters]):
@@ -132,7 +133,7 @@ def metrics(request: HttpRequest, filters: Query[MetricFilters]):
                          "currency": cube.base if m.unit == "money" else None} for m in chosen]}
 
 
-@router.get("/analytics/scorecards/{partner}/{quarter}", response={200: ScorecardOut, 400: dict, **READ_ERRORS},
+@router.get("/analytics/scorecards/{partner}/{quarter}", response={200: ScorecardOut, **READ_ERRORS},
             operation_id="analytics_scorecard", summary="A partner's quarterly scorecard",
             description="Each measure for the quarter and the one before, its target (the partner's own, else its tier's) "
                         "and red/amber/green status.")
@@ -142,7 +143,7 @@ def scorecard(request: HttpRequest, partner: str, quarter: str):
         period = M.parse_period(quarter)
         card = S.build_scorecard(who, period)
     except M.FilterError as exc:
-        raise ApiError(400, "bad_period", str(exc)) from None
+        raise ValidationError({"quarter": str(exc)}) from None
     return {"partner": {"id": who.public_id, "name": who.name}, "quarter": card.quarter.key,
             "previous_quarter": card.previous.key, "tier": card.tier_code, "base_currency": card.base, "notes": card.note,
             "missing_fx_rates": [f"{c} {q}" for c, q in card.missing_rates],
@@ -172,8 +173,6 @@ def targets_list(request: HttpRequest, filters: Query[TargetFilters]):
              summary="Set a scorecard target", description="For one partner or one tier in one quarter. Admins and partner managers.")
 def target_create(request: HttpRequest, payload: TargetIn, idempotency_key: str | None = idempotency_key_header()):
     from decimal import Decimal, InvalidOperation
-
-    from django.core.exceptions import ValidationError
 
     from covey.core.money import MoneyError, parse_amount
 

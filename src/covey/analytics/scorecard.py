@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import Count
-
 from covey.analytics import metrics as M
 from covey.analytics.models import MONEY_MEASURES, AnalyticsSettings, Measure, Target
 from covey.core.models import VendorSettings
@@ -115,7 +113,8 @@ def quarter_figures(partner_id: int, quarter: Period) -> tuple[dict[str, int | D
         else:
             lost_n += n
     engagements = (Activity.objects.filter(partner_id=partner_id, opportunity__isnull=False,
-                                           occurred_at__gte=start, occurred_at__lt=end)
+                                           occurred_at__gte=M._aware(quarter.start),
+                                           occurred_at__lt=M._aware(quarter.end + timedelta(days=1)))
                    .values("opportunity_id").distinct().count())
     completions = Completion.objects.filter(partner_id=partner_id, completed_on__range=(quarter.start, quarter.end)).count()
     certified = certified_people_by_partner([partner_id], on=quarter.end).get(partner_id, 0)
@@ -186,6 +185,3 @@ def trend(partner, quarter: Period, n: int = 4) -> list[tuple[str, int]]:
     quarters = M.trend_quarters(quarter, n)
     return [(q.label, quarter_figures(partner.pk, q)[0][Measure.REVENUE_CLOSED]) for q in quarters]
 
-
-def target_counts() -> dict[str, int]:
-    return dict(Target.objects.values_list("measure").annotate(n=Count("id")).values_list("measure", "n"))
