@@ -52,9 +52,9 @@ def _ensure_seeded(options: Options, progress) -> tuple[str, object]:
 
 def _peer(f, cube_quarters) -> tuple[dict, float, int]:
     """The naive computation: every deal of the slice through the ORM, one query for its partners."""
-    from covey.analytics import metrics as M
     from django.utils import timezone
 
+    from covey.analytics import metrics as M
     from covey.crm.models import Opportunity
 
     started = time.perf_counter()
