@@ -14,10 +14,10 @@ from covey.analytics import metrics as M
 from covey.analytics import scorecard as S
 from covey.analytics import services
 from covey.analytics.models import MONEY_MEASURES, Measure, Target
+from covey.analytics.views import major
 from covey.core import access
 from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
 from covey.core.models import VendorSettings
-from covey.core.money import Money
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging
 from covey.partners.models import Partner
 
@@ -105,7 +105,7 @@ def _text(value, unit: str, base: str) -> str | None:
     if value is None:
         return None
     if unit == "money":
-        return Money(int(value), base).plain()
+        return major(int(value), base)
     return str(value)
 
 
@@ -155,7 +155,7 @@ def scorecard(request: HttpRequest, partner: str, quarter: str):
 
 def target_out(t: Target) -> dict:
     base = VendorSettings.current().base_currency
-    value = Money(t.amount_minor, base).plain() if t.amount_minor is not None else str(t.value)
+    value = major(t.amount_minor, base) if t.amount_minor is not None else str(t.value)
     return {"id": t.public_id, "period": t.period_key, "partner": {"id": t.partner.public_id, "name": t.partner.name}
             if t.partner else None, "tier": t.tier_code, "measure": t.measure, "value": value}
 

@@ -55,12 +55,17 @@ def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     return response
 
 
+def major(minor: int, currency: str) -> str:
+    """``8000000, "USD"`` → ``80000.00``: a number a spreadsheet reads, exact, no separators."""
+    return f"{Money(int(minor), currency).amount:.{currency_exponent(currency)}f}"
+
+
 def plain(value, unit: str, currency: str) -> str:
     """A figure as text for CSV: money in major units, ratios as decimals, days as they are."""
     if value is None:
         return ""
     if unit == "money":
-        return Money(int(value), currency).plain()
+        return major(value, currency)
     return str(value)
 
 
@@ -155,7 +160,7 @@ def metric_records(request: HttpRequest, key: str) -> HttpResponse:
         if wants_csv:
             return csv_response(f"{key}-{filters.period.key}.csv",
                                 ["entry", "partner", "period", "source", "amount", "currency", "explanation"],
-                                ((e.public_id, e.partner.name, e.period_key, e.source, Money(e.amount_minor, e.currency).plain(),
+                                ((e.public_id, e.partner.name, e.period_key, e.source, major(e.amount_minor, e.currency),
                                   e.currency, e.explanation) for e in qs.iterator()))
         context.update(kind="ledger", rows=qs[:RECORDS_LIMIT], total=qs.count())
     elif metric.records == "partners":
@@ -173,7 +178,7 @@ def metric_records(request: HttpRequest, key: str) -> HttpResponse:
         if wants_csv:
             return csv_response(f"{key}-{filters.period.key}.csv",
                                 ["opportunity", "name", "account", "stage", "type", "amount", "currency", "created", "close_date"],
-                                ((o.public_id, o.name, o.account.name, o.stage, o.type, Money(o.amount_minor, o.currency).plain(),
+                                ((o.public_id, o.name, o.account.name, o.stage, o.type, major(o.amount_minor, o.currency),
                                   o.currency, o.created_at.date().isoformat(), o.close_date.isoformat()) for o in qs.iterator()))
         context.update(kind="opportunities", rows=qs[:RECORDS_LIMIT], total=qs.count())
     context["limit"] = RECORDS_LIMIT
@@ -331,7 +336,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     require(request.user.staff_role == StaffRole.ADMIN, services.NO_SETTINGS)
     s = AnalyticsSettings.current()
     base = VendorSettings.current().base_currency
-    initial = {"active_rule": s.active_rule, "overhead": Money(s.overhead_per_quarter_minor, base).plain(),
+    initial = {"active_rule": s.active_rule, "overhead": major(s.overhead_per_quarter_minor, base),
                "green_percent": (s.green_at * 100).quantize(Decimal(1)), "amber_percent": (s.amber_at * 100).quantize(Decimal(1))}
     form = SettingsForm(request.POST or None, base_currency=base, initial=initial)
     if request.method == "POST" and form.is_valid():
