@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -177,6 +178,17 @@ def _start(day: date):
 
 
 def _quarter_case(column: str, quarters: list[Period], *, is_datetime: bool) -> tuple[str, list]:
+    """An SQL expression naming the fiscal quarter (its key) that ``column`` falls in.
+
+    On PostgreSQL it is the month as an integer (``202605``), which hashes and groups far faster than
+    a CASE of text labels over a million rows; ``quarter_key`` turns it back into the quarter (fiscal
+    quarters are whole months). Datetimes are read in the installation's time zone."""
+    if connection.vendor == "postgresql":
+        if is_datetime:
+            local = f"({column} AT TIME ZONE %s)"
+            return (f"CAST(EXTRACT(YEAR FROM {local}) * 100 + EXTRACT(MONTH FROM {local}) AS integer)",
+                    [settings.TIME_ZONE, settings.TIME_ZONE])
+        return f"CAST(EXTRACT(YEAR FROM {column}) * 100 + EXTRACT(MONTH FROM {column}) AS integer)", []
     parts, params = [], []
     for p in quarters:
         if is_datetime:
@@ -186,6 +198,13 @@ def _quarter_case(column: str, quarters: list[Period], *, is_datetime: bool) -> 
             parts.append(f"WHEN {column} BETWEEN %s AND %s THEN %s")
             params += [p.start, p.end, p.key]
     return f"CASE {' '.join(parts)} END", params
+
+
+def quarter_key(value, calendar) -> str | None:
+    """What ``_quarter_case`` selected, as a quarter key."""
+    if isinstance(value, int):
+        return calendar.quarter_of(date(value // 100, value % 100, 1)).key
+    return value
 
 
 def _cycle_days() -> str:
@@ -235,16 +254,18 @@ def _rows(sql: str, params: list) -> list[tuple]:
 class Converter:
     base: str
     rates: dict[tuple[str, str], Decimal]  # (quarter key, currency) → base units per unit
+    calendar: object = None
     missing: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def for_quarters(cls, keys: list[str]) -> Converter:
         from covey.payouts.models import FxRate
 
-        base = VendorSettings.current().base_currency
+        vendor = VendorSettings.current()
+        base = vendor.base_currency
         rates = {(k, c): r for k, c, r in FxRate.objects.filter(period_key__in=keys)
                  .values_list("period_key", "currency", "per_base")}
-        return cls(base, rates)
+        return cls(base, rates, vendor.calendar)
 
     def to_base(self, amount_minor: int, currency: str, quarter_key: str) -> int | None:
         """``amount_minor`` of ``currency`` in base minor units, rounded half-even; None without a rate."""
@@ -341,6 +362,7 @@ def build_cube(f: Filters, *, timings: dict[str, float] | None = None) -> Cube:
     pipeline: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
     funnel: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
     for m, currency, q, stage, n, amount in rows:
+        q = quarter_key(q, fx.calendar)
         value = fx.to_base(amount or 0, currency, q)
         if value is None:
             continue
@@ -364,6 +386,7 @@ def build_cube(f: Filters, *, timings: dict[str, float] | None = None) -> Cube:
     won: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
     lost: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
     for m, currency, q, stage, n, amount, cycle in rows:
+        q = quarter_key(q, fx.calendar)
         value = fx.to_base(amount or 0, currency, q)
         if value is None:
             continue
@@ -411,6 +434,7 @@ def _partner_revenue(f: Filters, fx: Converter) -> tuple[dict[int, int], dict[in
     revenue: dict[int, int] = defaultdict(int)
     sourced: dict[int, int] = defaultdict(int)
     for partner_id, currency, q, src, amount in rows:
+        q = quarter_key(q, fx.calendar)
         value = fx.to_base(amount or 0, currency, q)
         if value is None:
             continue
