@@ -1,13 +1,11 @@
 """Access rows for analytics (the contract is in tests/access_rows/__init__.py).
 
-``build`` gives A a sourced, won deal and B one of its own in a fixed quarter, a target for A and a
-target for A's tier, and a scorecard note on A. The program dashboard, targets and settings are the
+``build`` adds a target for A and one for a tier, and a scorecard note on A (no deals of its own: the
+core world's deals are the figures, and other tests count each partner's deals). The program dashboard, targets and settings are the
 vendor's; each partner has its own dashboard and scorecard; B never sees A's figures, names or ids.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, date, datetime
 
 from tests.matrix import EVERYONE, PARTNER_A, PARTNER_B, READ_A, VENDOR, Route, expect, rest
 
@@ -40,7 +38,7 @@ API_TABLE: list[tuple] = [
                                                                              (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("analytics metrics of partner A", "GET", f"/api/analytics/metrics?period={QUARTER}&partner={{partner_a}}", None,
                                                                              (200, 200, 200, 200, 200, 200, 200, 200, 200, 422, 422)),
-    ("analytics scorecard of A", "GET", f"/api/analytics/scorecards/{{partner_a}}/{QUARTER}", None,
+    ("analytics scorecard of A", "GET", "/api/analytics/scorecards/{partner_a}/{analytics_quarter}", None,
                                                                              (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
     ("analytics targets", "GET", "/api/analytics/targets", None,
                                                                              (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -52,17 +50,8 @@ API_LISTS: list[str] = ["/api/analytics/targets", f"/api/analytics/metrics?perio
 
 def build(world) -> None:
     from covey.analytics.models import ScorecardNote, Target
-    from covey.crm.models import Account, Opportunity, OpportunityPartner
 
     w = world
-    created = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
-    for side, partner in (("a", w.partner_a), ("b", w.partner_b)):
-        account = Account.objects.create(name=f"Analytics customer {side.upper()}", domain=f"analytics-{side}.example")
-        opp = Opportunity.objects.create(name=f"Analytics deal {side.upper()}", account=account, stage="Closed Won",
-                                         amount_minor=5_000_000, currency="USD", close_date=date(2026, 5, 20),
-                                         created_at=created)
-        OpportunityPartner.objects.create(opportunity=opp, partner=partner, role="sourced", is_primary=True)
-        setattr(w, f"analytics_opportunity_{side}", opp)
     w.analytics_target_a = Target.objects.create(period_key=QUARTER, partner=w.partner_a, measure="revenue_closed",
                                                  amount_minor=4_000_000, created_by=w.partner_manager)
     w.analytics_tier_target = Target.objects.create(period_key=QUARTER, tier_code="silver", measure="deals_sourced",
@@ -72,11 +61,11 @@ def build(world) -> None:
 
 
 def ids(world) -> dict[str, str]:
-    return {"analytics_target_a": world.analytics_target_a.public_id}
+    return {"analytics_target_a": world.analytics_target_a.public_id, "analytics_quarter": QUARTER}
 
 
 def secrets(world) -> list[str]:
-    return [world.analytics_opportunity_a.name, world.analytics_target_a.public_id, world.analytics_note_a.text]
+    return [world.analytics_target_a.public_id, world.analytics_note_a.text]
 
 
 def state():
