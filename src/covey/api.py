@@ -35,6 +35,7 @@ from ninja.utils import check_csrf
 
 from covey.accountmaps.api import router as accountmaps_router
 from covey.agreements.api import router as agreements_router
+from covey.analytics.api import router as analytics_router
 from covey.core.api import ApiError
 from covey.core.api import router as core_router
 from covey.core.models import ApiToken
@@ -292,6 +293,7 @@ api.add_router("", payouts_router)
 api.add_router("", accountmaps_router)
 api.add_router("", mdf_router)
 api.add_router("", interchange_router)
+api.add_router("", analytics_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

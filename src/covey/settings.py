@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "covey.accountmaps",
     "covey.mdf",
     "covey.interchange",
+    "covey.analytics",
 ]
 
 MIDDLEWARE = [

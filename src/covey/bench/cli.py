@@ -255,6 +255,67 @@ def payouts(
         raise typer.Exit(1)
 
 
+@bench_app.command()
+def analytics(
+    size: str = typer.Option("large", help="The covey seed data set to compute over: large (1,000,000 opportunities) or small."),
+    seed: int = typer.Option(42, help="Random seed for the data set when it has to be generated."),
+    peer: bool = typer.Option(True, "--peer/--no-peer", help="Also time the per-row ORM loop on a slice and check the figures agree."),
+    peer_sample: int = typer.Option(50_000, min=100, help="Opportunity ids in the peer's slice (its time is scaled to all deals in play)."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
+    database_url: str = typer.Option(
+        "", help="Database the bench seeds when empty and reuses (default: DATABASE_URL when it is PostgreSQL, else "
+                 "postgresql://postgres@127.0.0.1:5432/covey_bench). Use sqlite:///path for SQLite figures.",
+    ),
+) -> None:
+    """The program dashboard's metrics over the seeded data set, per metric and in total, against the per-row ORM loop."""
+    from covey.bench import database
+    from covey.bench.analytics import Options, run
+
+    if size not in ("large", "small"):
+        err.print("[red]--size must be large or small.[/red]")
+        raise typer.Exit(2)
+    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
+    if database_url.startswith("sqlite:"):
+        os.environ["DATABASE_URL"] = database_url
+        from covey.cli import setup_django
+
+        setup_django()
+    else:
+        try:
+            url = database.resolve_url(database_url or None)
+            database.ensure_database(url)
+        except database.BenchError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        _setup_for(url, var_dir)
+    database.migrate()
+    try:
+        result = run(Options(size=size, seed=seed, peer=peer, peer_sample=peer_sample),
+                     progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
+    except database.BenchError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not as_json:
+        table = Table(title=f"covey bench analytics — {result['opportunities']:,} opportunities, {result['period']} "
+                            f"on {result['database']}")
+        table.add_column("Stage / metric")
+        table.add_column("Seconds", justify="right")
+        for name, secs in result["stages"].items():
+            table.add_row(f"query: {name}", f"{secs:.3f}")
+        for name, secs in result["metric_seconds"].items():
+            table.add_row(f"metric: {name} = {result['figures'][name]}", f"{secs:.6f}")
+        table.add_row("Total (all metrics)", f"{result['seconds']:.3f}")
+        if result.get("peer_seconds") is not None:
+            table.add_row(f"Peer: {result['peer']}", f"{result['peer_seconds']:.1f}")
+            table.add_row("Ratio (peer ÷ Covey)", f"{result['ratio']}×")
+            table.add_row("Figures agree on the peer's slice", "yes" if result["figures_agree"] else "NO")
+        console.print(table)
+    print(json.dumps(result, separators=(", ", ": "), default=str), flush=True)
+    if not result["ok"]:
+        err.print(f"[red]FAILED: the set-based figures differ from the peer's: {result['mismatches']}[/red]")
+        raise typer.Exit(1)
+
+
 def _print_payouts_table(r: dict) -> None:
     def mark(name: str) -> str:
         met = r["targets_met"].get(name)

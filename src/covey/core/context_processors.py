@@ -17,8 +17,10 @@ def covey(request):
             nav.append(("pipeline", "Partner pipeline"))
             nav.append(("evaluation_ranking", "Evaluation"))
             nav.append(("tier_review_list", "Tier reviews"))
+            nav.append(("analytics_dashboard", "Analytics"))
         else:
             nav.append(("my_tier", "Our tier"))
+            nav.append(("analytics_partner_dashboard", "Our performance"))
         nav.append(("agreement_list", "Agreements"))
         nav.append(("program_list", "Programs"))
         # Partner users see the accounts of the deals their partner is on.
