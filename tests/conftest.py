@@ -37,6 +37,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _empty_the_ledger_before_the_flush(request):
+    """After a transactional test pytest-django empties every table; the ledger refuses deletes (its
+    append-only guard), so its rows go first, inside the ledger's maintenance window. Requesting the
+    database fixture here makes this teardown run before the flush."""
+    if not _is_transactional(request):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from django.db import transaction
+
+    from covey.payouts.ledger import maintenance
+    from covey.payouts.models import LedgerEntry
+
+    with transaction.atomic(), maintenance("test teardown"):
+        for rel in LedgerEntry._meta.related_objects:  # statement lines and disputes protect their entries
+            if rel.related_model is not LedgerEntry:
+                rel.related_model.objects.all().delete()
+        LedgerEntry.objects.all().delete()
+
+
 def _user(email, *, role="", name=""):
     from covey.core.models import User
 

@@ -2,8 +2,7 @@
 webinar, its manager approves part of it, the rep claims with an invoice file, finance approves, the
 reimbursement is on the partner's statement and the budget's balance dropped by exactly that amount.
 
-There is no statement page on this branch yet (the payouts pages are built separately), so the
-statement line is read from the payouts models after the browser flow."""
+The partner then opens that statement in the portal and reads the reimbursement line."""
 
 from __future__ import annotations
 
@@ -111,3 +110,11 @@ def test_request_partial_approval_claim_with_invoice_reimbursed_on_the_statement
     assert line.statement.partner_id == w.partner_a.pk and line.statement.program_id == w.mdf_program.pk
     assert line.statement.total_minor == 420_000
     assert Budget.objects.get(pk=w.mdf_budget.pk).available_minor == before - 420_000
+
+    # 6. The partner reads the reimbursement on its statement in the portal.
+    _log_out(page)
+    log_in(page, url, w.a_rep)
+    page.goto(f"{url}/payouts/statements/{line.statement.public_id}/")
+    statement = page.locator("main").inner_text()
+    assert entry.explanation in statement
+    assert Money(420_000, "USD").plain().split(" ")[0] in statement
