@@ -413,3 +413,38 @@ def test_a_partner_enrolled_before_anything_is_published_is_told_so(cast, login)
     client = login(cast.a_rep)
     assert "No published version yet" in client.get(url("program_guide", program.public_id)).content.decode()
     assert client.get(url("program_guide_pdf", program.public_id)).status_code == 404
+
+
+def test_a_published_pilot_is_compared_with_the_rest_of_the_program(world, login):
+    from datetime import timedelta
+
+    from covey.crm.models import Opportunity
+    from covey.payouts.models import LedgerEntry
+    from covey.programs.selectors import pilot_comparison
+
+    program = _program(world)
+    services.enrol(partner=world.partner_b, program=program, tier_code="silver", actor=world.vendor_admin,
+                   starts_on=services.quarter_start_of(timezone.localdate()))
+    v2 = services.version_draft(program=program, actor=world.vendor_admin, pilot=True)
+    services.pilot_partners_set(version=v2, partners=[world.partner_a], actor=world.vendor_admin)
+    services.version_publish(version=v2, actor=world.vendor_admin)
+    v2.refresh_from_db()
+    assert v2.pilot and v2.status == "published"
+    assert pilot_comparison(v2, today=timezone.localdate()) is None  # not in effect yet
+    inside = v2.effective_from + timedelta(days=10)
+    Opportunity.objects.filter(pk=world.opportunity_a.pk).update(stage="Closed Won", close_date=v2.effective_from + timedelta(days=3))
+    Opportunity.objects.filter(pk=world.opportunity_b.pk).update(stage="Closed Won", close_date=v2.effective_from - timedelta(days=3))
+    from covey.core.models import VendorSettings
+
+    key = VendorSettings.current().calendar.quarter_of(inside).key
+    LedgerEntry.objects.create(program=program, partner=world.partner_a, period_key=key, source="deal", key="k1",
+                               amount_minor=720_000, currency="USD", explanation="30% of 24,000.00 USD",
+                               payable_on=inside)
+    pilot, rest = pilot_comparison(v2, today=inside)
+    assert (pilot["label"], pilot["partners"], pilot["deals"]) == ("Pilot partners", 1, 1)
+    assert [str(m) for m in pilot["revenue"]] == ["24,000.00 USD"] and [str(m) for m in pilot["incentives"]] == ["7,200.00 USD"]
+    assert (rest["partners"], rest["deals"], rest["revenue"], rest["incentives"]) == (1, 0, [], [])  # B's deal closed before
+    from django.template.loader import render_to_string
+
+    html = render_to_string("programs/_pilot_comparison.html", {"version": v2, "pilot_comparison": [pilot, rest]})
+    assert "Pilot partners" in html and "7,200.00 USD" in html and "Everyone else enrolled" in html

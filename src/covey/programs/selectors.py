@@ -176,3 +176,53 @@ def rule_summaries(version: ProgramVersion) -> list[dict]:
                 lines = [("", "Add tiers to see how this rule reads.")]
         out.append({"rule": rule, "errors": parsed.errors, "lines": lines})
     return out
+
+
+def pilot_comparison(version: ProgramVersion, *, today: date) -> list[dict] | None:
+    """How the pilot's partners did against the program's other enrolled partners since the pilot took
+    effect: partners, won deals, won revenue and incentives posted (per currency), with averages per
+    partner, so a manager can judge the pilot before rolling it out. None for a version that is not a
+    published pilot."""
+    from collections import defaultdict
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from django.db.models import Count, Sum
+
+    from covey.core.models import VendorSettings
+    from covey.core.money import Money
+    from covey.crm.models import OpportunityPartner, Stage
+    from covey.payouts.models import LedgerEntry
+
+    if not version.pilot or version.status != VersionStatus.PUBLISHED or version.effective_from > today:
+        return None
+    pilot_ids = set(version.pilot_partners.values_list("pk", flat=True))
+    enrolled = set(Enrolment.objects.filter(program=version.program).on(today).values_list("partner_id", flat=True))
+    groups = {"Pilot partners": pilot_ids, "Everyone else enrolled": enrolled - pilot_ids}
+    first_key = VendorSettings.current().calendar.quarter_of(version.effective_from).key
+    rows = []
+    for label, ids in groups.items():
+        won = (OpportunityPartner.objects.filter(partner_id__in=ids, opportunity__stage=Stage.CLOSED_WON,
+                                                 opportunity__close_date__gte=version.effective_from,
+                                                 opportunity__close_date__lte=today)
+               .order_by().values("opportunity__currency")
+               .annotate(total=Sum("opportunity__amount_minor"), deals=Count("opportunity_id", distinct=True)))
+        paid = (LedgerEntry.objects.filter(program=version.program, partner_id__in=ids, period_key__gte=first_key)
+                .order_by().values("currency").annotate(total=Sum("amount_minor")))
+        revenue: dict[str, int] = defaultdict(int)
+        deals = 0
+        for row in won:
+            revenue[row["opportunity__currency"]] += int(row["total"] or 0)
+            deals += row["deals"]
+        incentives = {row["currency"]: int(row["total"] or 0) for row in paid}
+        n = len(ids)
+
+        def per_partner(amounts: dict[str, int], n=n) -> list[Money]:
+            return [Money.from_decimal(Money(v, c).amount / n, c, rounding=ROUND_HALF_UP) for c, v in sorted(amounts.items())] if n else []
+
+        rows.append({
+            "label": label, "partners": n, "deals": deals,
+            "deals_per_partner": (Decimal(deals) / n).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if n else None,
+            "revenue": [Money(v, c) for c, v in sorted(revenue.items())], "revenue_per_partner": per_partner(revenue),
+            "incentives": [Money(v, c) for c, v in sorted(incentives.items())], "incentives_per_partner": per_partner(incentives),
+        })
+    return rows

@@ -152,6 +152,7 @@ def program_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "enrolments": selectors.enrolment_history(user, program)[:200],
         "can_design": selectors.can_manage_programs(user), "can_enrol": selectors.can_enrol(user),
         "history": audit.history(version)[:20] if version else [],
+        "pilot_comparison": selectors.pilot_comparison(version, today=today) if version else None,
     })
 
 
