@@ -448,3 +448,19 @@ def test_a_published_pilot_is_compared_with_the_rest_of_the_program(world, login
 
     html = render_to_string("programs/_pilot_comparison.html", {"version": v2, "pilot_comparison": [pilot, rest]})
     assert "Pilot partners" in html and "7,200.00 USD" in html and "Everyone else enrolled" in html
+
+
+def test_a_program_is_renamed_and_its_currency_is_fixed_once_a_version_is_published(cast, login):
+    program = _program(cast)
+    client = login(cast.partner_manager)
+    response = client.post(url("program_edit", program.public_id),
+                           {"name": "Reseller Program 2027", "currency": "USD", "summary": "Resell and earn more."})
+    assert response.status_code == 302
+    program.refresh_from_db()
+    assert (program.name, program.summary) == ("Reseller Program 2027", "Resell and earn more.")
+    response = client.post(url("program_edit", program.public_id), {"name": "X", "currency": "EUR", "summary": ""})
+    assert response.status_code == 200 and "cannot change once a version has been published" in response.content.decode()
+    program.refresh_from_db()
+    assert (program.name, program.currency) == ("Reseller Program 2027", "USD")  # nothing half-saved
+    assert login(cast.a_admin).get(url("program_edit", program.public_id)).status_code == 403
+

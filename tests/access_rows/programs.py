@@ -29,6 +29,7 @@ WEB_ROUTES: dict[str, Route] = {
     "program_create": Route(expect(ok=DESIGNERS, forbidden=rest(DESIGNERS))),
     # A partner user is taken to its guide; the builder is the vendor's.
     "program_detail": Route(READ_PROGRAM, kwargs=PROGRAM),
+    "program_edit": Route(DESIGN_SEEN, kwargs=PROGRAM),
     "version_create": Route(DESIGN_SEEN, method="POST", kwargs=PROGRAM),
     "version_edit": Route(DESIGN_DRAFT, kwargs=DRAFT),
     "version_publish": Route(DESIGN_DRAFT, kwargs=DRAFT),
@@ -56,6 +57,7 @@ API_TABLE: list[tuple] = [
     ("read program", "GET", PRG, None,                                       (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
     ("create program", "POST", "/api/programs", {"name": "Referral program 2027", "currency": "EUR"},
                                                                              (201, 201, 201, 403, 403, 403, 403, 403, 403, 403, 403)),
+    ("change program", "PATCH", PRG, {"summary": "Resell Alpha's way."},   (200, 200, 200, 403, 403, 403, 403, 403, 403, 404, 404)),
     ("draft program version", "POST", PRG + "/versions", {},                (201, 201, 201, 403, 403, 403, 403, 403, 403, 404, 404)),
     ("read program version", "GET", "/api/program-versions/{version_a}", None,
                                                                              (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),

@@ -358,6 +358,24 @@ def program_get(request: HttpRequest, id: str):
     return _program_out(user)(access.get_for_user(Program, user, id))
 
 
+class ProgramPatch(InputSchema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    summary: str | None = Field(None, max_length=5000)
+
+
+@router.patch("/programs/{id}", response={200: ProgramOut, **WRITE_ERRORS}, operation_id="programs_update",
+              summary="Change a program", description="Its name and summary; its currency only until a version is published.")
+def program_update(request: HttpRequest, id: str, payload: ProgramPatch):
+    user = user_of(request)
+    program = access.get_for_user(Program, user, id)
+    _design(user)
+    services.program_update(program=program, actor=user, name=payload.name if payload.name is not None else program.name,
+                            summary=payload.summary if payload.summary is not None else program.summary,
+                            currency=payload.currency, source="api")
+    return _program_out(user)(program)
+
+
 @router.post("/programs/{id}/versions", response={201: VersionOut, **WRITE_ERRORS}, operation_id="programs_versions_create",
              summary="Draft a new version", description="A draft copied (tiers and rules) from based_on or the newest version. "
              "Send an Idempotency-Key header to make retries safe.")

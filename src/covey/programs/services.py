@@ -84,6 +84,30 @@ def program_create(*, name: str, currency: str, summary: str = "", actor, source
     return program
 
 
+CURRENCY_FIXED = ("The currency cannot change once a version has been published: its tiers, rules and the "
+                  "ledger are in {currency}. Make a new program for another currency.")
+
+
+@transaction.atomic
+def program_update(*, program: Program, actor, name: str, summary: str = "", currency: str | None = None,
+                   source: str = "web") -> dict:
+    """Rename a program or rewrite its summary; its currency only while no version has been published."""
+    before = audit.snapshot(program, ["name", "summary", "currency"])
+    program.name = clean_text(name, field="name", limit=120, required="Name the program.").strip()
+    program.summary = clean_text(summary, field="summary", limit=5000)
+    wanted = (currency or program.currency).upper()
+    if wanted != program.currency:
+        if program.versions.filter(status=VersionStatus.PUBLISHED).exists():
+            raise ValidationError({"currency": CURRENCY_FIXED.format(currency=program.currency)})
+        program.currency = wanted
+    program.full_clean()
+    program.save()
+    changes = audit.diff(before, audit.snapshot(program, ["name", "summary", "currency"]))
+    if changes:
+        audit.record(actor=actor, action="update", obj=program, source=source, changes=changes)
+    return changes
+
+
 @transaction.atomic
 def version_draft(*, program: Program, actor, based_on: ProgramVersion | None = None,
                   effective_from: date | None = None, pilot: bool = False, source: str = "web",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("rules/<str:public_id>/edit/", views.rule_edit, name="rule_edit"),
     path("rules/<str:public_id>/delete/", views.rule_delete, name="rule_delete"),
     path("<str:public_id>/", views.program_detail, name="program_detail"),
+    path("<str:public_id>/edit/", views.program_edit, name="program_edit"),
     path("<str:public_id>/versions/", views.version_create, name="version_create"),
     path("<str:public_id>/enrol/", views.enrolment_create, name="enrolment_create"),
     path("<str:public_id>/guide/", views.program_guide, name="program_guide"),

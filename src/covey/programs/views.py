@@ -133,6 +133,23 @@ def program_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def program_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    program = get_for_user(Program, request.user, public_id)
+    _design(request)
+    form = ProgramForm(request.POST or None, initial={"name": program.name, "currency": program.currency,
+                                                      "summary": program.summary})
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = services.program_update(program=program, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+        else:
+            messages.success(request, "Program saved." if changes else "Nothing changed.")
+            return redirect("program_detail", public_id=program.public_id)
+    return render(request, "programs/program_form.html", {"form": form, "program": program})
+
+
+@login_required
 def program_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = request.user
     program = get_for_user(Program, user, public_id)
