@@ -283,7 +283,7 @@ class MatchedPair(models.Model):
     our_row = models.ForeignKey(ListRow, on_delete=models.CASCADE, related_name="+")
     their_row = models.ForeignKey(ListRow, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=12, choices=MatchKind.choices)
-    score = models.FloatField()
+    score = models.FloatField()  # name similarity 0–100 from RapidFuzz (not money): ranks and explains a match
 
     class Meta:
         indexes = [models.Index(fields=["run", "our_row"]), models.Index(fields=["run", "their_row"])]

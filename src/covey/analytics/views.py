@@ -23,7 +23,7 @@ from covey.analytics import scorecard as S
 from covey.analytics import services
 from covey.analytics.forms import NoteForm, SettingsForm, TargetForm
 from covey.analytics.models import AnalyticsSettings, Target
-from covey.core.access import get_for_user, require
+from covey.core.access import get_for_user, require, require_vendor
 from covey.core.csvsafe import safe_cell
 from covey.core.formtools import error_text, show_service_errors
 from covey.core.models import StaffRole, VendorSettings
@@ -31,14 +31,12 @@ from covey.core.money import Money, currency_exponent
 from covey.core.vocab import Region, Segment
 from covey.partners.models import Partner, PartnerType
 
-VENDOR_ONLY = "This page is for the vendor's staff."
 PARTNERS_ONLY = "This page is a partner's own dashboard; vendor staff use the program dashboard's partner filter."
 RECORDS_LIMIT = 200
 
 
 def _vendor(request: HttpRequest) -> None:
-    if not request.user.is_vendor:
-        raise Http404(VENDOR_ONLY)
+    require_vendor(request.user)
 
 
 def _bad_filter(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -115,3 +115,12 @@ def get_for_user(model: type[M], user, public_id: str, *, write_check=None, sele
 def require(allowed: bool, message: str = "Your role does not allow this") -> None:
     if not allowed:
         raise PermissionDenied(message)
+
+
+VENDOR_ONLY = "This page is for the vendor's staff."
+
+
+def require_vendor(user, message: str = VENDOR_ONLY) -> None:
+    """Pages that are the vendor's own: a partner user gets 404, never told the page exists."""
+    if not user.is_vendor:
+        raise Http404(message)

@@ -16,20 +16,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from covey.core.access import can_edit_crm, get_for_user, require
+from covey.core.access import can_edit_crm, get_for_user, require, require_vendor
 from covey.crm.models import Opportunity
 from covey.interchange import ace, referrals, services
 from covey.interchange.models import EngagementInvitation, InvitationStatus
 
-VENDOR_ONLY = "This page is for the vendor's staff."
 EDITORS_ONLY = "Only admins, partner managers and sales reps exchange opportunities with AWS and Microsoft."
 KINDS = (("ace", "AWS Partner Central (GetOpportunity / GetEngagementInvitation JSON)"),
          ("referrals", "Microsoft Partner Center referrals (JSON)"))
 
 
 def _editor(request: HttpRequest) -> None:
-    if not request.user.is_vendor:
-        raise Http404(VENDOR_ONLY)
+    require_vendor(request.user)
     require(can_edit_crm(request.user), EDITORS_ONLY)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from covey.core import audit
-from covey.core.access import can_manage_lifecycle, get_for_user, require
+from covey.core.access import can_manage_lifecycle, get_for_user, require, require_vendor
 from covey.core.clients import client_ip, user_agent
 from covey.core.formtools import error_text, show_service_errors
 from covey.core.listing import Filter, build_listing, render_list
@@ -54,12 +54,10 @@ NO_LIFECYCLE = "Only an admin or the partner's own manager moves it through its 
 NO_EVALUATE = "Only admins and partner managers evaluate candidates."
 NO_MATRIX = "Only admins change the evaluation criteria and the ideal partner profile."
 NO_PLAN_EDIT = "Only the partner's manager and its admins change its joint business plans."
-VENDOR_ONLY = "This page is for the vendor's staff."
 
 
 def _vendor(request: HttpRequest) -> None:
-    if not request.user.is_vendor:
-        raise Http404(VENDOR_ONLY)  # a partner user is not told the page exists
+    require_vendor(request.user)
 
 
 # --- the public application ------------------------------------------------------------------

@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from covey.core.access import get_for_user, require
+from covey.core.access import get_for_user, require, require_vendor
 from covey.core.audit import history
 from covey.core.formtools import error_text, show_service_errors
 from covey.core.listing import Filter, build_listing, render_list
@@ -42,8 +42,7 @@ VENDOR_ONLY = "MDF budgets are the vendor's planning."
 
 
 def _vendor(request: HttpRequest) -> None:
-    if not request.user.is_vendor:
-        raise Http404(VENDOR_ONLY)  # a partner user is not told the page exists
+    require_vendor(request.user, VENDOR_ONLY)
 
 
 # --- budgets and allocations ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router
 
@@ -17,7 +18,7 @@ from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema
 from covey.partners.models import Partner
 from covey.programs.models import Program
 from covey.tierreviews import services
-from covey.tierreviews.models import SatisfactionScore, TierProposal, TierReview
+from covey.tierreviews.models import ProposalStatus, SatisfactionScore, TierProposal, TierReview
 
 router = Router(tags=["tier reviews"])
 
@@ -108,7 +109,7 @@ class ScoreOut(OutSchema):
 def review_out(review: TierReview) -> dict:
     return {"id": review.public_id, "program": ref(review.program), "period_key": review.period_key,
             "as_of": review.as_of, "effective_from": review.effective_from, "version": review.version.number,
-            "pending": review.proposals.pending().count()}
+            "pending": review.n_pending if hasattr(review, "n_pending") else review.proposals.pending().count()}
 
 
 def proposal_out(p: TierProposal) -> dict:
@@ -131,7 +132,8 @@ def _review(user, public_id: str) -> TierReview:
 @router.get("/tier-reviews", response={200: ReviewPage, **READ_ERRORS}, operation_id="tier_reviews_list",
             summary="List tier reviews", description="Quarterly tier reviews, newest first (vendor staff).")
 def reviews_list(request: HttpRequest, filters: Query[ReviewFilters]):
-    qs = _reviews(user_of(request)).select_related("program", "version")
+    qs = _reviews(user_of(request)).select_related("program", "version").annotate(
+        n_pending=Count("proposals", filter=Q(proposals__status=ProposalStatus.PENDING)))
     if filters.program:
         qs = qs.filter(program__public_id=filters.program)
     return page(qs.order_by("-as_of", "program__name"), filters, review_out)

@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from covey.core.access import can_manage_lifecycle, get_for_user, require
+from covey.core.access import can_manage_lifecycle, get_for_user, require, require_vendor
 from covey.core.formtools import error_text, show_service_errors
 from covey.core.listing import Filter, build_listing, render_list
 from covey.core.models import StaffRole
@@ -27,14 +28,12 @@ from covey.tierreviews.models import (
     TierReview,
 )
 
-VENDOR_ONLY = "This page is for the vendor's staff."
 NO_RUN = "Only admins and partner managers take tier reviews."
 RUNNERS = (StaffRole.ADMIN, StaffRole.PARTNER_MANAGER)
 
 
 def _vendor(request: HttpRequest) -> None:
-    if not request.user.is_vendor:
-        raise Http404(VENDOR_ONLY)  # a partner user is not told the page exists
+    require_vendor(request.user)
 
 
 def _review(request: HttpRequest, public_id: str) -> TierReview:
@@ -61,7 +60,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     form = RunForm(programs=Program.objects.filter(enrolments__isnull=False).distinct().order_by("name")) if can_run else None
     return render_list(request, "tierreviews/review_list.html", "tierreviews/_review_results.html",
                        {"listing": listing, "form": form, "can_run": can_run,
-                        "quarter": services.reviewed_quarter(services._today(None))})
+                        "quarter": services.reviewed_quarter(timezone.localdate())})
 
 
 @login_required

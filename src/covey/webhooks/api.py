@@ -15,7 +15,7 @@ from covey.core.api import create_once, idempotency_key_header, no_content, page
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging
 from covey.webhooks import services
 from covey.webhooks.models import Delivery, Endpoint
-from covey.webhooks.views import ADMINS_ONLY
+from covey.webhooks.services import ADMINS_ONLY
 
 router = Router(tags=["webhooks"])
 

@@ -37,6 +37,7 @@ CACHE_SECONDS = 5.0
 SWEEP_BATCH = 100
 USER_AGENT = "Covey-Webhooks/1"
 
+ADMINS_ONLY = "Only admins manage webhooks: they receive every partner's events."
 BAD_URL = "Enter an http:// or https:// address the server can reach."
 NO_EVENTS = "Choose at least one event."
 UNKNOWN_EVENT = "Unknown event {name!r}."

@@ -10,19 +10,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from covey.core.access import is_admin, require
+from covey.core.access import is_admin, require, require_vendor
 from covey.core.formtools import show_service_errors
 from covey.core.listing import Filter, build_listing, render_list
 from covey.webhooks import services
 from covey.webhooks.forms import EndpointForm
 from covey.webhooks.models import Delivery, DeliveryStatus, Endpoint
-
-ADMINS_ONLY = "Only admins manage webhooks: they receive every partner's events."
+from covey.webhooks.services import ADMINS_ONLY
 
 
 def _admin(request: HttpRequest) -> None:
-    if not request.user.is_vendor:
-        raise Http404("No such page")
+    require_vendor(request.user)
     require(is_admin(request.user), ADMINS_ONLY)
 
 
