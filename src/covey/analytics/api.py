@@ -5,6 +5,7 @@ partner's; naming another partner is refused the same way whether it exists or n
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
@@ -18,6 +19,7 @@ from covey.analytics.views import major
 from covey.core import access
 from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
 from covey.core.models import VendorSettings
+from covey.core.money import MoneyError, parse_amount
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging
 from covey.partners.models import Partner
 
@@ -172,28 +174,49 @@ def targets_list(request: HttpRequest, filters: Query[TargetFilters]):
 @router.post("/analytics/targets", response={201: TargetOut, **WRITE_ERRORS}, operation_id="analytics_targets_create",
              summary="Set a scorecard target", description="For one partner or one tier in one quarter. Admins and partner managers.")
 def target_create(request: HttpRequest, payload: TargetIn, idempotency_key: str | None = idempotency_key_header()):
-    from decimal import Decimal, InvalidOperation
-
-    from covey.core.money import MoneyError, parse_amount
-
-    user = user_of(request)
-    if not user.is_vendor:
-        raise Http404("No such operation for partner users")
-    access.require(services.can_set_targets(user), services.NO_TARGETS)
+    user = _setter(request)
     partner = lookup(Partner, user, payload.partner, field="partner") if payload.partner else None
     if payload.measure not in Measure.values:
         raise ValidationError({"measure": f"Not a measure; one of {', '.join(Measure.values)}."})
-    amount_minor, value = None, None
-    try:
-        if payload.measure in MONEY_MEASURES:
-            amount_minor = parse_amount(payload.value, VendorSettings.current().base_currency).minor
-        else:
-            value = Decimal(payload.value)
-            if not value.is_finite() or value < 0:
-                raise InvalidOperation
-    except (MoneyError, InvalidOperation):
-        raise ValidationError({"value": "Enter a non-negative decimal, e.g. 12500.00, 4 or 0.35."}) from None
+    amount_minor, value = _value(payload.measure, payload.value)
     return create_once(request, key=idempotency_key, schema=TargetOut, render=target_out,
                        make=lambda: services.target_set(actor=user, period=payload.period, measure=payload.measure,
                                                         partner=partner, tier_code=payload.tier, amount_minor=amount_minor,
                                                         value=value))
+
+
+def _setter(request: HttpRequest):
+    user = user_of(request)
+    if not user.is_vendor:
+        raise Http404("No such operation for partner users")
+    access.require(services.can_set_targets(user), services.NO_TARGETS)
+    return user
+
+
+def _value(measure: str, text: str) -> tuple[int | None, Decimal | None]:
+    """(amount_minor, value) from the API's text: money in the base currency, counts, rates as a share."""
+    try:
+        if measure in MONEY_MEASURES:
+            return parse_amount(text, VendorSettings.current().base_currency).minor, None
+        value = Decimal(text)
+        if not value.is_finite() or value < 0:
+            raise InvalidOperation
+        return None, value
+    except (MoneyError, InvalidOperation):
+        raise ValidationError({"value": "Enter a non-negative decimal, e.g. 12500.00, 4 or 0.35."}) from None
+
+
+class TargetPatch(InputSchema):
+    value: str = Field(..., max_length=30, description="The new value: money as a decimal string in the base currency; "
+                                                        "counts; rates as a share (0.35)")
+
+
+@router.patch("/analytics/targets/{id}", response={200: TargetOut, **WRITE_ERRORS}, operation_id="analytics_targets_update",
+              summary="Change a scorecard target's value",
+              description="Its quarter, measure and partner or tier stay. Admins and partner managers; the change is audited.")
+def target_update(request: HttpRequest, id: str, payload: TargetPatch):
+    user = _setter(request)
+    target = access.get_for_user(Target, user, id[:40])
+    amount_minor, value = _value(target.measure, payload.value)
+    return target_out(services.target_update(actor=user, target=target, amount_minor=amount_minor, value=value,
+                                             source="api"))

@@ -26,20 +26,42 @@ class TargetForm(forms.Form):
         data = super().clean()
         if bool(data.get("partner")) == bool(data.get("tier_code")):
             raise forms.ValidationError(PARTNER_OR_TIER)
-        measure, text = data.get("measure"), (data.get("value") or "").strip()
-        if measure and text:
-            try:
-                if measure in MONEY_MEASURES:
-                    data["amount_minor"], data["number"] = parse_amount(text, self.base_currency).minor, None
-                else:
-                    number = Decimal(text.replace(",", ""))
-                    if not number.is_finite() or number < 0:
-                        raise ValueError
-                    data["amount_minor"] = None
-                    data["number"] = number / 100 if measure == Measure.WIN_RATE else number
-            except (MoneyError, ValueError, ArithmeticError):
-                self.add_error("value", "Enter a non-negative number, e.g. 12500.00, 4 or 35.")
-        return data
+        return clean_value(self, data, data.get("measure"))
+
+
+BAD_VALUE = "Enter a non-negative number, e.g. 12500.00, 4 or 35."
+
+
+def clean_value(form: forms.Form, data: dict, measure: str | None) -> dict:
+    """``data["value"]`` as ``amount_minor`` (money measures) or ``number`` (win rates typed as a percentage)."""
+    text = (data.get("value") or "").strip()
+    if measure and text:
+        try:
+            if measure in MONEY_MEASURES:
+                data["amount_minor"], data["number"] = parse_amount(text, form.base_currency).minor, None
+            else:
+                number = Decimal(text.replace(",", ""))
+                if not number.is_finite() or number < 0:
+                    raise ValueError
+                data["amount_minor"] = None
+                data["number"] = number / 100 if measure == Measure.WIN_RATE else number
+        except (MoneyError, ValueError, ArithmeticError):
+            form.add_error("value", BAD_VALUE)
+    return data
+
+
+class TargetValueForm(forms.Form):
+    """A target's new value; its quarter, measure and partner or tier stay (set another target for those)."""
+
+    value = forms.CharField(max_length=30, help_text="Money in the base currency (12500.00), counts (4), "
+                                                     "rates as a percentage (35)")
+
+    def __init__(self, *args, measure: str, base_currency: str = "USD", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.measure, self.base_currency = measure, base_currency
+
+    def clean(self):
+        return clean_value(self, super().clean(), self.measure)
 
 
 class NoteForm(forms.Form):

@@ -65,6 +65,26 @@ def target_set(*, actor, period: str, measure: str, partner=None, tier_code: str
 
 
 @transaction.atomic
+def target_update(*, actor, target: Target, amount_minor: int | None = None, value: Decimal | None = None,
+                  source: str = "web") -> Target:
+    """A new value for a target (money measures an amount, the others a number), audited before → after."""
+    if not can_set_targets(actor):
+        raise PermissionDenied(NO_TARGETS)
+    if (target.measure in MONEY_MEASURES) != (amount_minor is not None) or (amount_minor is None) == (value is None):
+        raise ValidationError({"value": "Money measures take an amount; the others a number."})
+    target = Target.objects.select_for_update().get(pk=target.pk)
+    fields = ["amount_minor", "value"]
+    before = audit.snapshot(target, fields)
+    target.amount_minor, target.value = amount_minor, value
+    target.full_clean(exclude=["partner", "created_by"])
+    target.save(update_fields=fields)
+    target.refresh_from_db()
+    audit.record(actor=actor, action="update", obj=target, changes=audit.diff(before, audit.snapshot(target, fields)),
+                 source=source)
+    return target
+
+
+@transaction.atomic
 def target_delete(*, actor, target: Target) -> None:
     if not can_set_targets(actor):
         raise PermissionDenied(NO_TARGETS)

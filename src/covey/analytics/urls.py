@@ -12,6 +12,7 @@ urlpatterns = [
     path("scorecards/<str:public_id>/<str:quarter>/qbr.pdf", views.scorecard_pdf, name="analytics_qbr_pdf"),
     path("scorecards/<str:public_id>/<str:quarter>/notes/", views.scorecard_note, name="analytics_scorecard_note"),
     path("targets/", views.target_list, name="analytics_targets"),
+    path("targets/<str:public_id>/edit/", views.target_edit, name="analytics_target_edit"),
     path("targets/<str:public_id>/delete/", views.target_delete, name="analytics_target_delete"),
     path("settings/", views.settings_page, name="analytics_settings"),
 ]

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST
 
 from covey.analytics import dashboard as D
 from covey.analytics import metrics as M
+from covey.analytics import outcomes as O
 from covey.analytics import records as R
 from covey.analytics import scorecard as S
 from covey.analytics import services
-from covey.analytics.forms import NoteForm, SettingsForm, TargetForm
+from covey.analytics.forms import NoteForm, SettingsForm, TargetForm, TargetValueForm
 from covey.analytics.models import AnalyticsSettings, Target
 from covey.core.access import get_for_user, require, require_vendor
 from covey.core.csvsafe import safe_cell
@@ -84,8 +85,19 @@ def _filter_choices() -> dict:
             "tiers": M.tier_codes()}
 
 
-def _figure_rows(dash: D.Dashboard):
-    return [(f.metric, f.value, show(f.value, f.metric.unit, dash.cube.base)) for f in dash.figures]
+def change_text(delta, unit: str, currency: str) -> str:
+    """A change from the previous period with its sign: +1,200.00 USD, −3.5 pts (ratios), +2 days."""
+    if delta is None:
+        return "—"
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    if unit == "ratio":
+        return f"{sign}{(abs(Decimal(delta)) * 100).quantize(Decimal('0.1'))} pts"
+    return sign + show(abs(delta), unit, currency)
+
+
+def _figure_rows(dash: D.Dashboard, changes: dict):
+    return [(f.metric, f.value, show(f.value, f.metric.unit, dash.cube.base),
+             change_text(changes.get(f.metric.key), f.metric.unit, dash.cube.base)) for f in dash.figures]
 
 
 def _chart_context(dash: D.Dashboard) -> list[dict]:
@@ -99,10 +111,14 @@ def _dashboard(request: HttpRequest, *, for_vendor: bool, template: str) -> Http
         return _bad_filter(request, exc)
     dash = D.build(filters, for_vendor=for_vendor)
     base = dash.cube.base
+    previous, changes = O.previous_values(filters, dash.figures)
     export = request.GET.get("export", "")
     if export == "figures":
-        return csv_response(f"metrics-{filters.period.key}.csv", ["metric", "key", "value", "currency", "definition"],
+        return csv_response(f"metrics-{filters.period.key}.csv",
+                            ["metric", "key", "value", "previous_period", "change", "currency", "definition"],
                             [(f.metric.name, f.metric.key, plain(f.value, f.metric.unit, base),
+                              plain(previous.get(f.metric.key), f.metric.unit, base),
+                              plain(changes.get(f.metric.key), f.metric.unit, base),
                               base if f.metric.unit == "money" else "", f.metric.definition) for f in dash.figures])
     if export == "trend":
         motions = M.MOTIONS if for_vendor else M.PARTNER_MOTIONS
@@ -117,7 +133,7 @@ def _dashboard(request: HttpRequest, *, for_vendor: bool, template: str) -> Http
                             [(i, p.name, p.public_id, plain(s, "money", base), plain(r, "money", base), base)
                              for i, (p, s, r) in enumerate(dash.leaderboard, start=1)])
     return render(request, template, {
-        "filters": filters, "partner": partner, "figures": _figure_rows(dash), "charts": _chart_context(dash),
+        "filters": filters, "partner": partner, "figures": _figure_rows(dash, changes), "previous_period": M.previous_filters(filters).period, "charts": _chart_context(dash),
         "leaderboard": [(p, show(s, "money", base), show(r, "money", base)) for p, s, r in dash.leaderboard],
         "missing_rates": dash.cube.missing_rates, "choices": _filter_choices(), "query": request.GET.urlencode(),
         "base": base,
@@ -153,7 +169,12 @@ def metric_records(request: HttpRequest, key: str) -> HttpResponse:
         return _bad_filter(request, exc)
     wants_csv = request.GET.get("format") == "csv"
     context = {"metric": metric, "filters": filters, "partner": partner, "query": request.GET.urlencode()}
-    if metric.records == "ledger":
+    if metric.records.startswith("outcome:"):
+        header, rows = O.records(M.build_cube(filters), metric.records.removeprefix("outcome:"))
+        if wants_csv:
+            return csv_response(f"{key}-{filters.period.key}.csv", header, rows)
+        context.update(kind="table", header=header, rows=rows[:RECORDS_LIMIT], total=len(rows))
+    elif metric.records == "ledger":
         qs = R.ledger(filters)
         if wants_csv:
             return csv_response(f"{key}-{filters.period.key}.csv",
@@ -315,6 +336,33 @@ def target_list(request: HttpRequest) -> HttpResponse:
                               base if t.amount_minor is not None else "") for t in targets])
     return render(request, "analytics/targets.html", {"form": form, "rows": rows,
                                                       "can_set": services.can_set_targets(request.user)})
+
+
+def _target_text(t: Target, base: str) -> str:
+    """The target's value as typed in the forms: money in major units, win rates as a percentage."""
+    if t.amount_minor is not None:
+        return major(t.amount_minor, base)
+    return str((t.value * 100).normalize() if t.measure == "win_rate" else t.value.normalize())
+
+
+@login_required
+def target_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    _vendor(request)
+    target = get_for_user(Target, request.user, public_id[:40])
+    require(services.can_set_targets(request.user), services.NO_TARGETS)
+    base = VendorSettings.current().base_currency
+    form = TargetValueForm(request.POST or None, measure=target.measure, base_currency=base,
+                           initial={"value": _target_text(target, base)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.target_update(actor=request.user, target=target, amount_minor=form.cleaned_data["amount_minor"],
+                                   value=form.cleaned_data["number"])
+        except ValidationError as exc:
+            show_service_errors(form, exc, {"value": "value"})
+        else:
+            messages.success(request, "Target updated.")
+            return redirect("analytics_targets")
+    return render(request, "analytics/target_edit.html", {"form": form, "target": target})
 
 
 @login_required
