@@ -73,11 +73,10 @@ def _statement(program, partner, entries, *, paid=None, batch=None, period=Q2):
     return s
 
 
-def _agreement(partner, signed: date, *, status="signed", n=[0]):
+def _agreement(partner, signed: date, *, status="signed"):
     from covey.agreements.models import Agreement, AgreementTemplate, AgreementVersion
 
-    n[0] += 1
-    template = AgreementTemplate.objects.create(name=f"Agreement {n[0]}")
+    template = AgreementTemplate.objects.create(name=f"Agreement {AgreementTemplate.objects.count() + 1}")
     version = AgreementVersion.objects.create(template=template, number=1, title="Partner agreement", body="Terms")
     return Agreement.objects.create(partner=partner, version=version, title="Partner agreement", body="Terms",
                                     status=status, signed_at=_at(signed))
