@@ -335,7 +335,9 @@ def test_dashboard_shows_the_change_from_the_previous_quarter(world, client):
     assert 'data-value="partner_cac"' in page
     assert 'data-change="cost_mdf">+' in page  # 3,100.00 in Q2, none in Q1
     csv = client.get(f"/analytics/?period={Q2}&export=figures").content.decode()
-    assert "cost_mdf,3100.00,0.00,3100.00,USD" in csv
+    assert csv.splitlines()[0].endswith("previous_period,change")
+    line = next(row for row in csv.splitlines() if ",cost_mdf," in row)
+    assert line.startswith("Cost: MDF reimbursed,cost_mdf,3100.00,USD,") and line.endswith(",0.00,3100.00")
 
 
 def test_the_api_lists_the_outcome_metrics(world, client):
@@ -347,3 +349,70 @@ def test_the_api_lists_the_outcome_metrics(world, client):
     client.force_login(world.a_rep)
     mine = {m["key"] for m in client.get(f"/api/analytics/metrics?period={Q2}").json()["metrics"]}
     assert "retention_sourced" in mine and "partner_cac" not in mine and "retention_direct" not in mine
+
+
+# --- editing targets --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def target(cast):
+    from covey.analytics.models import Target
+
+    return Target.objects.create(period_key=Q2, partner=cast.partner_a, measure="win_rate", value=Decimal("0.30"),
+                                 created_by=cast.partner_manager)
+
+
+def _audits(target):
+    from covey.core.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(object_id=target.public_id, action="update").values_list("changes", "source"))
+
+
+def test_a_target_is_edited_on_its_page_and_audited(cast, client, target):
+    client.force_login(cast.partner_manager)
+    page = client.get(f"/analytics/targets/{target.public_id}/edit/")
+    assert page.status_code == 200 and 'value="30"' in page.content.decode()  # win rates typed as a percentage
+    bad = client.post(f"/analytics/targets/{target.public_id}/edit/", {"value": "lots"})
+    assert bad.status_code == 200 and "Enter a non-negative number" in bad.content.decode()
+    response = client.post(f"/analytics/targets/{target.public_id}/edit/", {"value": "45"})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.value == Decimal("0.4500")
+    assert _audits(target) == [({"value": ["0.3000", "0.4500"]}, "web")]
+
+
+def test_only_target_setters_edit_and_partners_never_see_the_page(cast, client, target):
+    client.force_login(cast.finance)
+    assert client.post(f"/analytics/targets/{target.public_id}/edit/", {"value": "45"}).status_code == 403
+    client.force_login(cast.a_admin)
+    assert client.get(f"/analytics/targets/{target.public_id}/edit/").status_code == 404
+    target.refresh_from_db()
+    assert target.value == Decimal("0.3000")
+
+
+def test_a_target_is_edited_through_the_api(cast, target):
+    from tests.test_api import as_user, assert_error
+
+    admin = as_user(cast.vendor_admin)
+    response = admin.send("PATCH", f"/api/analytics/targets/{target.public_id}", {"value": "0.5"})
+    assert response.status_code == 200, response.content
+    assert response.json()["value"] == "0.5000"
+    assert _audits(target)[-1][1] == "api"
+    assert_error(admin.send("PATCH", f"/api/analytics/targets/{target.public_id}", {"value": "-1"}), 422, "validation_error")
+    assert admin.send("PATCH", "/api/analytics/targets/tgt_nonesuch", {"value": "1"}).status_code == 404
+    assert as_user(cast.finance).send("PATCH", f"/api/analytics/targets/{target.public_id}", {"value": "1"}).status_code == 403
+    assert as_user(cast.a_admin).send("PATCH", f"/api/analytics/targets/{target.public_id}", {"value": "1"}).status_code == 404
+    target.refresh_from_db()
+    assert target.value == Decimal("0.5000")
+
+
+def test_a_money_target_takes_an_amount(cast, target):
+    from covey.analytics import services
+    from covey.analytics.models import Target
+    from tests.test_api import as_user
+
+    money = Target.objects.create(period_key=Q2, tier_code="gold", measure="revenue_closed", amount_minor=100_000)
+    response = as_user(cast.partner_manager).send("PATCH", f"/api/analytics/targets/{money.public_id}", {"value": "2500.50"})
+    assert response.json()["value"] == "2500.50"
+    with pytest.raises(services.ValidationError):
+        services.target_update(actor=cast.partner_manager, target=money, value=Decimal("3"))

@@ -26,6 +26,8 @@ WEB_ROUTES: dict[str, Route] = {
     "analytics_scorecard_note": Route(expect(ok=MANAGERS_A, forbidden=rest(MANAGERS_A, PARTNER_B), hidden=PARTNER_B),
                                       method="POST", kwargs=CARD_A),
     "analytics_targets": Route(expect(ok=VENDOR, hidden=PARTNERS)),
+    "analytics_target_edit": Route(expect(ok=SETTERS, forbidden=rest(SETTERS, PARTNERS), hidden=PARTNERS),
+                                   kwargs={"public_id": "analytics_target_a.public_id"}),
     "analytics_target_delete": Route(expect(ok=SETTERS, forbidden=rest(SETTERS, PARTNERS), hidden=PARTNERS),
                                      method="POST", kwargs={"public_id": "analytics_target_a.public_id"}),
     "analytics_settings": Route(expect(ok=("vendor_admin",), forbidden=rest(("vendor_admin",), PARTNERS), hidden=PARTNERS)),
@@ -44,6 +46,8 @@ API_TABLE: list[tuple] = [
                                                                              (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("set analytics target", "POST", "/api/analytics/targets", TARGET,
                                                                              (201, 201, 201, 403, 403, 403, 404, 404, 404, 404, 404)),
+    ("change analytics target", "PATCH", "/api/analytics/targets/{analytics_target_a}", {"value": "50000.00"},
+                                                                             (200, 200, 200, 403, 403, 403, 404, 404, 404, 404, 404)),
 ]
 API_LISTS: list[str] = ["/api/analytics/targets", f"/api/analytics/metrics?period={QUARTER}"]
 

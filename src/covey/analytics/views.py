@@ -115,11 +115,11 @@ def _dashboard(request: HttpRequest, *, for_vendor: bool, template: str) -> Http
     export = request.GET.get("export", "")
     if export == "figures":
         return csv_response(f"metrics-{filters.period.key}.csv",
-                            ["metric", "key", "value", "previous_period", "change", "currency", "definition"],
+                            ["metric", "key", "value", "currency", "definition", "previous_period", "change"],
                             [(f.metric.name, f.metric.key, plain(f.value, f.metric.unit, base),
+                              base if f.metric.unit == "money" else "", f.metric.definition,
                               plain(previous.get(f.metric.key), f.metric.unit, base),
-                              plain(changes.get(f.metric.key), f.metric.unit, base),
-                              base if f.metric.unit == "money" else "", f.metric.definition) for f in dash.figures])
+                              plain(changes.get(f.metric.key), f.metric.unit, base)) for f in dash.figures])
     if export == "trend":
         motions = M.MOTIONS if for_vendor else M.PARTNER_MOTIONS
         header = ["quarter"] + [f"{m}_revenue" for m in motions] + [f"{m}_pipeline" for m in motions] + ["currency"]
@@ -342,7 +342,7 @@ def _target_text(t: Target, base: str) -> str:
     """The target's value as typed in the forms: money in major units, win rates as a percentage."""
     if t.amount_minor is not None:
         return major(t.amount_minor, base)
-    return str((t.value * 100).normalize() if t.measure == "win_rate" else t.value.normalize())
+    return format((t.value * 100 if t.measure == "win_rate" else t.value).normalize(), "f")
 
 
 @login_required
