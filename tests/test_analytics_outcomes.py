@@ -416,3 +416,14 @@ def test_a_money_target_takes_an_amount(cast, target):
     assert response.json()["value"] == "2500.50"
     with pytest.raises(services.ValidationError):
         services.target_update(actor=cast.partner_manager, target=money, value=Decimal("3"))
+
+
+def test_a_currency_without_a_rate_is_left_out_and_named(cast):
+    from covey.payouts.models import LedgerEntry
+    from covey.programs.models import Program
+
+    LedgerEntry.objects.create(program=Program.objects.create(name="P"), partner=cast.partner_a, period_key=Q2,
+                               source="mdf", key="m", amount_minor=5_000, currency="GBP", explanation="MDF")
+    values, cube = _values()
+    assert values["cost_mdf"] == 0
+    assert ("GBP", Q2) in cube.missing_rates

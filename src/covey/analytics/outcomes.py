@@ -13,6 +13,7 @@ database returns (days → how many), so no query hands back one row per deal.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -34,7 +35,10 @@ def _table(model) -> str:
 def _local_date(column: str) -> str:
     """A datetime column as a date in the installation's time zone (SQLite stores UTC: its UTC date)."""
     if connection.vendor == "postgresql":
-        return f"CAST(({column} AT TIME ZONE '{settings.TIME_ZONE}') AS date)"
+        zone = settings.TIME_ZONE
+        if not re.fullmatch(r"[A-Za-z0-9_/+\-]+", zone):
+            raise ValueError(f"unexpected time zone name {zone!r}")
+        return f"CAST(({column} AT TIME ZONE '{zone}') AS date)"
     return f"date({column})"
 
 
@@ -100,12 +104,11 @@ class Outcomes:
             value = fx.to_base(amount or 0, currency, M.quarter_key(q, fx.calendar))
             if value is not None:
                 total += value
-        self.missing.update(fx.missing)
+        # Amounts without a rate are left out and named with the cube's own, so the page says so.
+        missing = self.cube.missing_rates
+        if isinstance(missing, list):
+            missing.extend(sorted(m for m in fx.missing if m not in missing))
         return total
-
-    @cached_property
-    def missing(self) -> set:
-        return set()
 
     def _bounds(self):
         return M._start(self.f.period.start), M._start(self.f.period.end + timedelta(days=1))
