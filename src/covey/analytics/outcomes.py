@@ -135,12 +135,20 @@ class Outcomes:
         overhead = AnalyticsSettings.current().overhead_per_quarter_minor * len(self.period_keys)
         return {"incentives": other, "mdf": mdf, "overhead": overhead, "total": other + mdf + overhead}
 
+    def _sourced(self) -> tuple[str, list]:
+        """SQL true when a counted partner brought deal ``o``: an index probe per deal, cheaper than
+        grouping every partner link when the deals are already narrowed by stage and date."""
+        _, link = M._tables()
+        pwhere, pparams = self._pwhere("l")
+        return (f"EXISTS (SELECT 1 FROM {link} l WHERE l.opportunity_id = o.id AND l.role IN {M._sourcing_sql()}{pwhere})",
+                pparams)
+
     def _new_customer_sql(self) -> tuple[str, list]:
         opp, _ = M._tables()
-        join, _, mparams = M._motion_join(self.f)
+        sourced, sparams = self._sourced()
         ids_sql, ids_params = M._id_range(self.f)
-        return (f"FROM {opp} o {join} WHERE o.stage = %s AND o.type = %s AND o.close_date BETWEEN %s AND %s "
-                f"AND m.src = 1{ids_sql}", mparams + [M.WON, "new", self.f.period.start, self.f.period.end] + ids_params)
+        return (f"FROM {opp} o WHERE o.stage = %s AND o.type = %s AND o.close_date BETWEEN %s AND %s "
+                f"AND {sourced}{ids_sql}", [M.WON, "new", self.f.period.start, self.f.period.end] + sparams + ids_params)
 
     @cached_property
     def new_customers(self) -> int:
@@ -163,15 +171,15 @@ class Outcomes:
 
         opp, _ = M._tables()
         events = _table(DealEvent)
-        join, _, mparams = M._motion_join(self.f)
+        sourced, mparams = self._sourced()
         ids_sql, ids_params = M._id_range(self.f)
         quarters, cur_start = self._windows()
         first, last = quarters[0].start, quarters[-1].end
         anyone = f"EXISTS (SELECT 1 FROM {_table(OpportunityPartner)} x WHERE x.opportunity_id = o.id)"
-        kind = f"CASE WHEN m.src = 1 THEN 2 WHEN {anyone} THEN 0 ELSE 1 END"
+        kind = f"CASE WHEN {sourced} THEN 2 WHEN {anyone} THEN 0 ELSE 1 END"
         sql = (
             f"WITH rev AS (SELECT o.account_id AS acct, o.currency AS cur, o.close_date AS day, o.amount_minor AS amount, "
-            f"{kind} AS kind FROM {opp} o {join} WHERE o.stage = %s AND o.close_date BETWEEN %s AND %s{ids_sql} "
+            f"{kind} AS kind FROM {opp} o WHERE o.stage = %s AND o.close_date BETWEEN %s AND %s{ids_sql} "
             f"UNION ALL SELECT o.account_id, o.currency, e.occurred_on, -e.amount_minor, NULL FROM {events} e "
             f"JOIN {opp} o ON o.id = e.opportunity_id WHERE e.kind = %s AND e.amount_minor IS NOT NULL "
             f"AND e.occurred_on BETWEEN %s AND %s{ids_sql}), "
@@ -194,16 +202,18 @@ class Outcomes:
         cte, params = self._accounts_cte()
         quarters, cur_start = self._windows()
         out = {"sourced": Retention(), "direct": Retention()}
-        for seg, kept, n in M._rows(f"{cte}SELECT seg, kept, COUNT(*) FROM acct GROUP BY 1, 2", params):
-            out[seg].customers += n
-            out[seg].retained += n if kept else 0
         qcase, qparams = M._quarter_case("r.day", quarters, is_datetime=False)
-        rows = M._rows(f"{cte}SELECT a.seg, CASE WHEN r.day < %s THEN 0 ELSE 1 END, r.cur, {qcase}, SUM(r.amount) "
-                       f"FROM rev r JOIN acct a ON a.acct = r.acct GROUP BY 1, 2, 3, 4", params + [cur_start] + qparams)
+        # One statement: the customer counts (part 0) and their revenue per year, currency and quarter (part 1).
+        rows = M._rows(f"{cte}SELECT 0, seg, kept, NULL, NULL, COUNT(*) FROM acct GROUP BY seg, kept UNION ALL "
+                       f"SELECT 1, a.seg, CASE WHEN r.day < %s THEN 0 ELSE 1 END, r.cur, {qcase}, SUM(r.amount) "
+                       f"FROM rev r JOIN acct a ON a.acct = r.acct GROUP BY 2, 3, 4, 5", params + [cur_start] + qparams)
+        for _, seg, kept, _, _, n in (r for r in rows if r[0] == 0):
+            out[seg].customers += int(n)
+            out[seg].retained += int(n) if kept else 0
         fx = M.Converter.for_quarters([q.key for q in quarters])
         for seg in out:
-            out[seg].revenue_before = self._sum([r[2:] for r in rows if r[0] == seg and r[1] == 0], fx)
-            out[seg].revenue_now = self._sum([r[2:] for r in rows if r[0] == seg and r[1] == 1], fx)
+            out[seg].revenue_before = self._sum([r[3:] for r in rows if r[:3] == (1, seg, 0)], fx)
+            out[seg].revenue_now = self._sum([r[3:] for r in rows if r[:3] == (1, seg, 1)], fx)
         return out
 
     def retention_rate(self, seg: str) -> Decimal | None:
