@@ -21,8 +21,8 @@ err = Console(stderr=True)
 import_app = typer.Typer(no_args_is_help=True, add_completion=False)
 export_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
-IMPORT_FORMATS = ("auto", "generic", "salesforce", "hubspot", "sf-tree")
-EXPORT_FORMATS = ("generic", "salesforce", "hubspot", "sf-tree")
+IMPORT_FORMATS = ("auto", "generic", "salesforce", "salesforce-csv", "hubspot", "sf-tree", "salesforce-tree")
+EXPORT_FORMATS = ("generic", "salesforce", "salesforce-csv", "hubspot", "sf-tree", "salesforce-tree")
 PROGRESS_FROM_BYTES = 1_000_000  # below this an import is over before a bar would be useful
 MAX_ERRORS_SHOWN = 50
 PHASES = {"read": "Reading", "check": "Checking", "match": "Matching ids", "write": "Writing"}
@@ -106,7 +106,7 @@ def _print_errors(report) -> None:
 
 
 _FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or data-tree JSON (or plan) file.")
-_FORMAT = typer.Option("auto", "--format", "-f", help="auto, generic, salesforce, hubspot or sf-tree.")
+_FORMAT = typer.Option("auto", "--format", "-f", help="auto, generic, salesforce (salesforce-csv), hubspot or sf-tree (salesforce-tree).")
 _SKIP = typer.Option(False, "--skip-invalid", help="Import the valid rows and write the others to a rejects file.")
 _REJECTS = typer.Option(None, "--rejects", help="Where rejected rows go (default: deals.csv → deals.rejects.csv).")
 _ENCODING = typer.Option(None, "--encoding", help="The file's encoding when it is not UTF-8, e.g. cp1252.")
@@ -154,7 +154,7 @@ def _run_export(kind: str, fmt: str, out: Path | None) -> None:
 
 
 _OUT = typer.Option(None, "--out", "-o", help="File to write (default: standard output).")
-_EXPORT_FORMAT = typer.Option("generic", "--format", "-f", help="generic, salesforce, hubspot or sf-tree.")
+_EXPORT_FORMAT = typer.Option("generic", "--format", "-f", help="generic, salesforce (salesforce-csv), hubspot or sf-tree (salesforce-tree).")
 
 
 @export_app.command("accounts")
