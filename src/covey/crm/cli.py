@@ -55,7 +55,7 @@ def _actor(email: str | None):
 def _run_import(kind: str, file: Path, fmt: str, skip_invalid: bool, rejects: Path | None, encoding: str | None, as_user: str | None) -> None:
     _check_format(fmt, IMPORT_FORMATS)
     _setup()
-    from covey.crm.imports import NOTHING_IMPORTED, import_records
+    from covey.crm.imports import import_records
 
     actor = _actor(as_user)
     big = file.stat().st_size >= PROGRESS_FROM_BYTES
@@ -72,6 +72,12 @@ def _run_import(kind: str, file: Path, fmt: str, skip_invalid: bool, rejects: Pa
             kind, file, fmt=fmt, actor=actor, partial=skip_invalid, rejects_path=rejects, encoding=encoding,
             progress=progress,
         )
+
+    _print_report(report, file)
+
+
+def _print_report(report, file: Path) -> None:
+    from covey.crm.imports import NOTHING_IMPORTED
 
     for warning in report.warnings:
         err.print(f"[yellow]{warning}[/yellow]")
@@ -131,25 +137,42 @@ def import_opportunities(
     _run_import("opportunities", file, fmt, skip_invalid, rejects, encoding, as_user)
 
 
+@import_app.command("opportunity-partners")
+def import_opportunity_partners(
+    file: Path = _FILE, fmt: str = _FORMAT, encoding: str | None = _ENCODING, as_user: str | None = _AS,
+) -> None:
+    """Import opportunity partners (Salesforce Partner records, HubSpot deal-company associations); all or nothing."""
+    _check_format(fmt, IMPORT_FORMATS)
+    _setup()
+    from covey.crm.partner_links import import_partner_links
+
+    _print_report(import_partner_links(file, fmt=fmt, actor=_actor(as_user), encoding=encoding), file)
+
+
 def _run_export(kind: str, fmt: str, out: Path | None) -> None:
     _check_format(fmt, EXPORT_FORMATS)
     _setup()
     from covey.crm.exports import write_csv
-    from covey.crm.models import Account, Opportunity
+    from covey.crm.models import Account, Opportunity, OpportunityPartner
+    from covey.crm.partner_links import write_partner_links
 
-    queryset = (Account if kind == "accounts" else Opportunity).objects.order_by("pk")
+    def write(fh) -> int:
+        if kind == "opportunity-partners":
+            return write_partner_links(OpportunityPartner.objects.all(), fh, fmt)
+        return write_csv(kind, (Account if kind == "accounts" else Opportunity).objects.order_by("pk"), fh, fmt)
+
     if out is None:
         # UTF-8 whatever the terminal's locale, and the CSV's own line endings untranslated.
         buffer = getattr(sys.stdout, "buffer", None)
         stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="") if buffer is not None else sys.stdout
-        count = write_csv(kind, queryset, stream, fmt)
+        count = write(stream)
         stream.flush()
         if stream is not sys.stdout:
             stream.detach()  # leave sys.stdout open
         err.print(f"Exported {count} {kind}.")
         return
     with open(out, "w", encoding="utf-8", newline="") as fh:
-        count = write_csv(kind, queryset, fh, fmt)
+        count = write(fh)
     console.print(f"Exported {count} {kind} to [bold]{out}[/bold].")
 
 
@@ -167,3 +190,9 @@ def export_accounts(fmt: str = _EXPORT_FORMAT, out: Path | None = _OUT) -> None:
 def export_opportunities(fmt: str = _EXPORT_FORMAT, out: Path | None = _OUT) -> None:
     """Export every opportunity."""
     _run_export("opportunities", fmt, out)
+
+
+@export_app.command("opportunity-partners")
+def export_opportunity_partners(fmt: str = _EXPORT_FORMAT, out: Path | None = _OUT) -> None:
+    """Export every opportunity partner (role and primary flag)."""
+    _run_export("opportunity-partners", fmt, out)
