@@ -287,6 +287,23 @@ def _row_keys(account_list: AccountList, version: int) -> pl.DataFrame:
     return pl.DataFrame(list(rows), orient="row", schema={"external_id": pl.String, "first": pl.Int64})
 
 
+def run_webhook_data(run: MappingRun) -> dict:
+    """The payload of ``mapping.run.finished``."""
+    return {
+        "id": run.public_id, "status": run.status, "error": run.error or None,
+        "partner": {"id": run.partner.public_id, "name": run.partner.name},
+        "list": {"id": run.their_list.public_id, "name": run.their_list.name},
+        "counts": run.counts, "started_at": run.started_at, "finished_at": run.finished_at,
+    }
+
+
+def _emit_finished(pk: int) -> None:
+    from covey.webhooks.services import emit
+
+    emit("mapping.run.finished", lambda: run_webhook_data(
+        MappingRun.objects.select_related("partner", "their_list").get(pk=pk)))
+
+
 def run_execute(*, run_id: int, now: datetime | None = None) -> MappingRun | None:
     """Do one queued run (the background task's body). The pairs are written in one transaction and
     the run marked done in it, so the previous run's results stay until this one is complete."""
@@ -327,10 +344,13 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> MappingRun | Non
             MatchedPair.objects.filter(run__their_list=their_list).exclude(run_id=run.pk).delete()
             _drop_unused_versions(their_list)
             _drop_unused_versions(ours)
+            _emit_finished(run.pk)
     except Exception as exc:  # noqa: BLE001 - a failed run is reported on the page, never half-written
         log.exception("mapping run %s failed", run.pk)
-        MappingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, stage="Failed", error=str(exc)[:1000],
-                                                    finished_at=timezone.now())
+        with transaction.atomic():
+            MappingRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, stage="Failed", error=str(exc)[:1000],
+                                                        finished_at=timezone.now())
+            _emit_finished(run.pk)
     run.refresh_from_db()
     return run
 

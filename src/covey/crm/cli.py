@@ -21,8 +21,8 @@ err = Console(stderr=True)
 import_app = typer.Typer(no_args_is_help=True, add_completion=False)
 export_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
-IMPORT_FORMATS = ("auto", "generic", "salesforce", "hubspot", "sf-tree")
-EXPORT_FORMATS = ("generic", "salesforce", "hubspot", "sf-tree")
+IMPORT_FORMATS = ("auto", "generic", "salesforce", "salesforce-csv", "hubspot", "sf-tree", "salesforce-tree")
+EXPORT_FORMATS = ("generic", "salesforce", "salesforce-csv", "hubspot", "sf-tree", "salesforce-tree")
 PROGRESS_FROM_BYTES = 1_000_000  # below this an import is over before a bar would be useful
 MAX_ERRORS_SHOWN = 50
 PHASES = {"read": "Reading", "check": "Checking", "match": "Matching ids", "write": "Writing"}
@@ -55,7 +55,7 @@ def _actor(email: str | None):
 def _run_import(kind: str, file: Path, fmt: str, skip_invalid: bool, rejects: Path | None, encoding: str | None, as_user: str | None) -> None:
     _check_format(fmt, IMPORT_FORMATS)
     _setup()
-    from covey.crm.imports import NOTHING_IMPORTED, import_records
+    from covey.crm.imports import import_records
 
     actor = _actor(as_user)
     big = file.stat().st_size >= PROGRESS_FROM_BYTES
@@ -72,6 +72,12 @@ def _run_import(kind: str, file: Path, fmt: str, skip_invalid: bool, rejects: Pa
             kind, file, fmt=fmt, actor=actor, partial=skip_invalid, rejects_path=rejects, encoding=encoding,
             progress=progress,
         )
+
+    _print_report(report, file)
+
+
+def _print_report(report, file: Path) -> None:
+    from covey.crm.imports import NOTHING_IMPORTED
 
     for warning in report.warnings:
         err.print(f"[yellow]{warning}[/yellow]")
@@ -106,7 +112,7 @@ def _print_errors(report) -> None:
 
 
 _FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or data-tree JSON (or plan) file.")
-_FORMAT = typer.Option("auto", "--format", "-f", help="auto, generic, salesforce, hubspot or sf-tree.")
+_FORMAT = typer.Option("auto", "--format", "-f", help="auto, generic, salesforce (salesforce-csv), hubspot or sf-tree (salesforce-tree).")
 _SKIP = typer.Option(False, "--skip-invalid", help="Import the valid rows and write the others to a rejects file.")
 _REJECTS = typer.Option(None, "--rejects", help="Where rejected rows go (default: deals.csv → deals.rejects.csv).")
 _ENCODING = typer.Option(None, "--encoding", help="The file's encoding when it is not UTF-8, e.g. cp1252.")
@@ -131,30 +137,47 @@ def import_opportunities(
     _run_import("opportunities", file, fmt, skip_invalid, rejects, encoding, as_user)
 
 
+@import_app.command("opportunity-partners")
+def import_opportunity_partners(
+    file: Path = _FILE, fmt: str = _FORMAT, encoding: str | None = _ENCODING, as_user: str | None = _AS,
+) -> None:
+    """Import opportunity partners (Salesforce Partner records, HubSpot deal-company associations); all or nothing."""
+    _check_format(fmt, IMPORT_FORMATS)
+    _setup()
+    from covey.crm.partner_links import import_partner_links
+
+    _print_report(import_partner_links(file, fmt=fmt, actor=_actor(as_user), encoding=encoding), file)
+
+
 def _run_export(kind: str, fmt: str, out: Path | None) -> None:
     _check_format(fmt, EXPORT_FORMATS)
     _setup()
     from covey.crm.exports import write_csv
-    from covey.crm.models import Account, Opportunity
+    from covey.crm.models import Account, Opportunity, OpportunityPartner
+    from covey.crm.partner_links import write_partner_links
 
-    queryset = (Account if kind == "accounts" else Opportunity).objects.order_by("pk")
+    def write(fh) -> int:
+        if kind == "opportunity-partners":
+            return write_partner_links(OpportunityPartner.objects.all(), fh, fmt)
+        return write_csv(kind, (Account if kind == "accounts" else Opportunity).objects.order_by("pk"), fh, fmt)
+
     if out is None:
         # UTF-8 whatever the terminal's locale, and the CSV's own line endings untranslated.
         buffer = getattr(sys.stdout, "buffer", None)
         stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="") if buffer is not None else sys.stdout
-        count = write_csv(kind, queryset, stream, fmt)
+        count = write(stream)
         stream.flush()
         if stream is not sys.stdout:
             stream.detach()  # leave sys.stdout open
         err.print(f"Exported {count} {kind}.")
         return
     with open(out, "w", encoding="utf-8", newline="") as fh:
-        count = write_csv(kind, queryset, fh, fmt)
+        count = write(fh)
     console.print(f"Exported {count} {kind} to [bold]{out}[/bold].")
 
 
 _OUT = typer.Option(None, "--out", "-o", help="File to write (default: standard output).")
-_EXPORT_FORMAT = typer.Option("generic", "--format", "-f", help="generic, salesforce, hubspot or sf-tree.")
+_EXPORT_FORMAT = typer.Option("generic", "--format", "-f", help="generic, salesforce (salesforce-csv), hubspot or sf-tree (salesforce-tree).")
 
 
 @export_app.command("accounts")
@@ -167,3 +190,9 @@ def export_accounts(fmt: str = _EXPORT_FORMAT, out: Path | None = _OUT) -> None:
 def export_opportunities(fmt: str = _EXPORT_FORMAT, out: Path | None = _OUT) -> None:
     """Export every opportunity."""
     _run_export("opportunities", fmt, out)
+
+
+@export_app.command("opportunity-partners")
+def export_opportunity_partners(fmt: str = _EXPORT_FORMAT, out: Path | None = _OUT) -> None:
+    """Export every opportunity partner (role and primary flag)."""
+    _run_export("opportunity-partners", fmt, out)

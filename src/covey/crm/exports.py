@@ -28,7 +28,15 @@ from django.db.models import QuerySet
 
 from covey.core.csvsafe import safe_cell
 from covey.core.money import currency_exponent
-from covey.crm.formats import KIND_SOBJECTS, LAYOUTS, TREE_FORMAT, Layout, country_name, layout
+from covey.crm.formats import (
+    KIND_SOBJECTS,
+    LAYOUTS,
+    TREE_FORMAT,
+    Layout,
+    canonical_format,
+    country_name,
+    layout,
+)
 
 ITERATOR_CHUNK = 2000
 
@@ -40,6 +48,7 @@ _VALUES = {
     "opportunities": (
         "public_id", "external_id", "name", "account__external_id", "account__public_id", "stage", "type",
         "amount_minor", "currency", "close_date", "lost_reason", "lead_source", "description", "owner__email",
+        "campaign_code",
     ),
 }
 
@@ -83,6 +92,7 @@ def write_csv(kind: str, queryset: QuerySet, fh: IO[str], fmt: str = "generic") 
 
     ``fmt`` is generic, salesforce or hubspot (sf-tree writes the data tree JSON instead).
     """
+    fmt = canonical_format(fmt)
     if fmt == TREE_FORMAT:
         return write_tree(kind, queryset, fh)
     lay = layout(fmt, kind)
@@ -111,8 +121,10 @@ def write_tree(kind: str, queryset: QuerySet, fh: IO[str]) -> int:
             f'"attributes": {{"type": {json.dumps(sobject)}, "referenceId": {json.dumps(canonical["external_id"], ensure_ascii=False)}}}'
         ]
         for header, value in _encoded(lay, canonical):
-            if header == "Id" or value in ("", None):
-                continue  # the referenceId is the id; sf data tree leaves empty fields out
+            if header == "Id" or (value in ("", None) and not (header == "Domain__c" and canonical["website"])):
+                # The referenceId is the id; sf data tree leaves empty fields out. An empty Domain__c
+                # next to a website is kept: without it the importer takes the domain from the website.
+                continue
             if header == "AccountId":
                 value = "@" + value
             parts.append(f"{json.dumps(header)}: {_json_value(value)}")

@@ -10,7 +10,16 @@ Formats
 - ``generic``: Covey's own column names (``external_id, name, domain, …``) and values.
 - ``salesforce``: Data Loader API names (``Id, Name, AccountId, StageName, …``); report-export
   labels ("Opportunity Name", "Close Date", …) are accepted as aliases on import.
-- ``hubspot``: HubSpot export column labels ("Record ID", "Company name", "Deal Stage", …).
+- ``hubspot``: HubSpot export column labels ("Record ID", "Company name", "Deal Stage", …); the
+  internal property names (``hs_object_id``, ``dealname``, ``dealstage``, ``closedate``,
+  ``deal_currency_code``, ``lifecyclestage``…) are accepted as aliases on import.
+- ``salesforce-csv`` and ``salesforce-tree`` are other names of ``salesforce`` and ``sf-tree``.
+
+Every field Covey holds for an account or an opportunity has a column in every format, so an export
+re-imports without loss. Where Salesforce or HubSpot has no standard field, the column is a custom
+field Covey names (Salesforce ``Domain__c``, ``Region__c``, ``Segment__c``, ``Loss_Reason__c``,
+``Campaign_Code__c``; HubSpot "Region", "Segment", "Lead Source", "Campaign Code") and the owner is
+written as an e-mail (Salesforce ``Owner.Email``, HubSpot "Company owner" / "Deal owner").
 - ``sf-tree``: ``sf data tree export`` JSON; it uses the Salesforce layout with JSON keys in place
   of headers (see ``covey.crm.imports`` for references and plan files).
 
@@ -58,6 +67,8 @@ KINDS = ("accounts", "opportunities")
 CSV_FORMATS = ("generic", "salesforce", "hubspot")
 TREE_FORMAT = "sf-tree"
 FORMATS = (*CSV_FORMATS, TREE_FORMAT)
+# The names the issue and other tools use for the same formats (``--format salesforce-csv``).
+FORMAT_ALIASES = {"salesforce-csv": "salesforce", "salesforce-tree": "sf-tree"}
 FORMAT_LABELS = {
     "generic": "Generic CSV",
     "salesforce": "Salesforce CSV (Data Loader)",
@@ -72,7 +83,7 @@ ACCOUNT_FIELDS = (
 )
 OPPORTUNITY_FIELDS = (
     "external_id", "name", "account_external_id", "stage", "type", "amount", "currency", "close_date",
-    "lost_reason", "lead_source", "description", "owner_email",
+    "lost_reason", "lead_source", "description", "owner_email", "campaign_code",
 )
 FIELDS = {"accounts": ACCOUNT_FIELDS, "opportunities": OPPORTUNITY_FIELDS}
 
@@ -325,6 +336,12 @@ SALESFORCE_ACCOUNTS = Layout(
         Column("status", "Type", ("Account Type",), SALESFORCE_ACCOUNT_TYPE),
         Column("employees", "NumberOfEmployees", ("Employees",)),
         Column("description", "Description", ("Account Description",)),
+        # Covey's fields without a standard Account field: custom fields, and the owner by e-mail
+        # (the relationship column a SOQL export of Owner.Email writes).
+        Column("domain", "Domain__c", ("Domain",)),
+        Column("region", "Region__c", ("Region",), REGIONS),
+        Column("segment", "Segment__c", ("Segment",), SEGMENTS),
+        Column("owner_email", "Owner.Email", ("Owner Email",)),
     ),
     ACCOUNT_REQUIRED,
     country_names=True,
@@ -343,6 +360,8 @@ SALESFORCE_OPPORTUNITIES = Layout(
         Column("lead_source", "LeadSource", ("Lead Source",)),
         Column("description", "Description"),
         Column("lost_reason", "Loss_Reason__c", ("Loss Reason",)),
+        Column("owner_email", "Owner.Email", ("Owner Email",)),
+        Column("campaign_code", "Campaign_Code__c", ("Campaign Code",)),
     ),
     OPPORTUNITY_REQUIRED,
 )
@@ -350,7 +369,7 @@ SALESFORCE_OPPORTUNITIES = Layout(
 HUBSPOT_COMPANIES = Layout(
     "hubspot", "accounts",
     (
-        Column("external_id", "Record ID", ("Company ID",)),
+        Column("external_id", "Record ID", ("Company ID", "hs_object_id")),
         Column("name", "Company name", ("Name",)),
         Column("domain", "Company Domain Name", ("Domain",)),
         Column("website", "Website URL"),
@@ -358,9 +377,13 @@ HUBSPOT_COMPANIES = Layout(
         Column("country", "Country/Region", ("Country",)),
         Column("city", "City"),
         Column("phone", "Phone Number"),
-        Column("status", "Lifecycle Stage", (), HUBSPOT_LIFECYCLE),
-        Column("employees", "Number of Employees"),
+        Column("status", "Lifecycle Stage", ("lifecyclestage",), HUBSPOT_LIFECYCLE),
+        Column("employees", "Number of Employees", ("numberofemployees",)),
         Column("description", "Description", ("Company Description",)),
+        # Custom company properties for what HubSpot has no default property for, and the owner.
+        Column("region", "Region", ("covey_region",), REGIONS),
+        Column("segment", "Segment", ("covey_segment",), SEGMENTS),
+        Column("owner_email", "Company owner", ("Company Owner Email",)),
     ),
     ACCOUNT_REQUIRED,
     country_names=True,
@@ -368,17 +391,20 @@ HUBSPOT_COMPANIES = Layout(
 HUBSPOT_DEALS = Layout(
     "hubspot", "opportunities",
     (
-        Column("external_id", "Record ID", ("Deal ID",)),
-        Column("name", "Deal Name"),
-        Column("stage", "Deal Stage", (), HUBSPOT_STAGES),
+        Column("external_id", "Record ID", ("Deal ID", "hs_object_id")),
+        Column("name", "Deal Name", ("dealname",)),
+        Column("stage", "Deal Stage", ("dealstage",), HUBSPOT_STAGES),
         Column("amount", "Amount"),
-        Column("currency", "Currency", ("Deal currency code",)),
-        Column("close_date", "Close Date"),
-        Column("type", "Deal Type", (), HUBSPOT_DEAL_TYPE),
+        Column("currency", "Currency", ("Deal currency code", "deal_currency_code")),
+        Column("close_date", "Close Date", ("closedate",)),
+        Column("type", "Deal Type", ("dealtype",), HUBSPOT_DEAL_TYPE),
         Column("account_external_id", "Associated Company IDs",
                ("Associated Company IDs (Primary)", "Associated Company ID")),
-        Column("lost_reason", "Closed Lost Reason"),
+        Column("lost_reason", "Closed Lost Reason", ("closed_lost_reason",)),
         Column("description", "Deal Description", ("Description",)),
+        Column("owner_email", "Deal owner", ("Deal Owner Email",)),
+        Column("lead_source", "Lead Source", ("covey_lead_source",)),
+        Column("campaign_code", "Campaign Code", ("covey_campaign_code",)),
     ),
     OPPORTUNITY_REQUIRED,
 )
@@ -398,6 +424,11 @@ LAYOUTS: dict[tuple[str, str], Layout] = {
 # Salesforce sObject names in a data tree ↔ Covey kinds.
 SOBJECT_KINDS = {"Account": "accounts", "Opportunity": "opportunities"}
 KIND_SOBJECTS = {v: k for k, v in SOBJECT_KINDS.items()}
+
+
+def canonical_format(fmt: str) -> str:
+    """``salesforce-csv`` → ``salesforce``, ``salesforce-tree`` → ``sf-tree``; other names as given."""
+    return FORMAT_ALIASES.get(fmt, fmt)
 
 
 def layout(fmt: str, kind: str) -> Layout:

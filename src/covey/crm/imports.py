@@ -13,8 +13,8 @@ Design
   Exports write a record's external_id, or its public_id when it has none, so an export re-imports
   onto the same records; a match on the public_id leaves the external_id empty. An id that matches
   nothing creates a record with that id as its external_id.
-- A file changes only the fields its format carries: a Salesforce file has no region, segment or
-  owner, so importing one never clears them. When a format has a website but no domain column, a
+- A file changes only the fields its columns carry: a Salesforce file without ``Region__c``,
+  ``Segment__c`` or ``Owner.Email`` columns never clears them. When a format has a website but no domain column, a
   *new* account's domain is taken from the website's host. A file without currencies is in the
   vendor's base currency.
 - Unchanged rows are counted and not written (no update, no audit event): importing a file twice
@@ -73,6 +73,7 @@ from covey.crm.formats import (
     SOBJECT_KINDS,
     TREE_FORMAT,
     Layout,
+    canonical_format,
     country_from_text,
     detect_csv_format,
     domain_from_website,
@@ -438,13 +439,17 @@ def _tree_row(kind: str, record: dict, attributes: dict, parent, number: int, fi
     if kind == "opportunities" and not values["account_external_id"].strip() and parent and parent[0] == "Account":
         values["account_external_id"] = "@" + parent[1]
     cells = {"sobject": KIND_SOBJECTS[kind]} | {c.header: values[c.field] for c in lay.columns}
-    return SourceRow(kind, number, values, frozenset(values), headers, file_label, "record", cells, ref=ref, problems=problems)
+    carried = set(values)
+    if kind == "accounts" and not any(n.casefold() in keys for n in lay.column("domain").names):  # type: ignore[union-attr]
+        carried.discard("domain")  # a tree without Domain__c: a new account's domain comes from its website
+    return SourceRow(kind, number, values, frozenset(carried), headers, file_label, "record", cells, ref=ref, problems=problems)
 
 
 def read_bundle(kind: str, source: Source, *, fmt: str = "auto", encoding: str | None = None) -> Bundle:
     """Read and decode ``source`` into rows of canonical fields (no database access)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; use one of {KINDS}")
+    fmt = canonical_format(fmt)
     if fmt != "auto" and fmt not in FORMATS:
         raise ImportFileError(f"Unknown format {fmt!r}; use auto, {', '.join(FORMATS)}.")
     data, label, path = _read_bytes(source)
@@ -642,7 +647,7 @@ _COMPARED = {
     ),
     "opportunities": (
         "name", "account_id", "stage", "type", "amount_minor", "currency", "close_date", "lost_reason",
-        "lead_source", "description", "owner_id",
+        "lead_source", "description", "owner_id", "campaign_code",
     ),
 }
 _RELATED = {"accounts": ("owner__email",), "opportunities": ("owner__email", "account__name")}

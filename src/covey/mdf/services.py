@@ -22,6 +22,7 @@ from covey.core import audit
 from covey.core.models import StaffRole, User, VendorSettings
 from covey.core.money import Money
 from covey.core.notify import notify
+from covey.core.schemas import money_out
 from covey.core.uploads import check_files
 from covey.core.validators import clean_text
 from covey.mdf import rules
@@ -340,6 +341,28 @@ def _sync(target: FundRequest, locked: Locked) -> FundRequest:
     return target
 
 
+def request_webhook_data(request: FundRequest) -> dict:
+    """The payload of ``mdf.request.decided``."""
+    approved = request.approved_minor
+    return {
+        "id": request.public_id, "title": request.title, "status": request.status,
+        "activity_type": request.activity_type, "campaign_code": request.campaign_code,
+        "partner": {"id": request.partner.public_id, "name": request.partner.name},
+        "requested": money_out(Money(request.requested_minor, request.currency)),
+        "approved": money_out(Money(approved, request.currency)) if approved is not None else None,
+        "reason": request.decision_reason, "decided_by": request.decided_by.email if request.decided_by_id else None,
+        "decided_at": request.decided_at, "second_approved_at": request.second_approved_at,
+        "claim_due_on": request.claim_due_on,
+    }
+
+
+def _emit_decided(pk: int, stage: str) -> None:
+    from covey.webhooks.services import emit
+
+    emit("mdf.request.decided", lambda: request_webhook_data(
+        FundRequest.objects.select_related("partner", "decided_by").get(pk=pk)) | {"decision": stage})
+
+
 @transaction.atomic
 def request_decide(*, request: FundRequest, actor, approve: bool, reason: str = "",
                    approved_minor: int | None = None, source: str = "web") -> FundRequest:
@@ -393,8 +416,10 @@ def request_decide(*, request: FundRequest, actor, approve: bool, reason: str = 
                    body=f"{actor} approved {_money(amount, currency)}, above the {budget} threshold of "
                         f"{_money(budget.second_approval_above_minor or 0, currency)}.", url=request_url(fresh))
     audit.record(actor=actor, action="transition", obj=fresh, source=source, changes=changes)
+    stage = "first"
     notify(_partner_people(fresh), kind="mdf.decided", exclude=actor, title=f"Your MDF request “{fresh.title}”",
            body=f"Your request {what}", url=request_url(fresh))
+    _emit_decided(fresh.pk, stage)
     return _sync(request, locked)
 
 
@@ -427,8 +452,10 @@ def request_second_approve(*, request: FundRequest, actor, approve: bool, reason
     audit.record(actor=actor, action="transition", obj=fresh, source=source,
                  changes={"status": [fresh.status, status], "second_approval": [None, approve],
                           "reason": [None, reason or None]})
+    stage = "second"
     notify(_partner_people(fresh), kind="mdf.decided", exclude=actor, title=f"Your MDF request “{fresh.title}”",
            body=f"Your request {what}", url=request_url(fresh))
+    _emit_decided(fresh.pk, stage)
     return _sync(request, locked)
 
 

@@ -30,6 +30,7 @@ from covey.core.ids import new_public_ids
 from covey.core.models import StaffRole, User, VendorSettings
 from covey.core.money import Money
 from covey.core.notify import notify
+from covey.core.schemas import money_out
 
 # Proof-file limits are shared with MDF claims; the names stay importable from here.
 from covey.core.uploads import (  # noqa: F401
@@ -139,8 +140,10 @@ def _tables():
 @transaction.atomic
 def statements_refresh(*, program: Program, period: StatementPeriod, actor=None, source: str = "web") -> dict:
     """Put every payable entry of ``program`` not yet on a statement onto its partner's draft statement
-    for ``period`` (made when missing); set-based, so a million entries take one INSERT … SELECT."""
+    for ``period`` (made when missing); set-based, so a million entries take one INSERT … SELECT.
+    Each draft that got lines is announced as ``statement.ready``."""
     ledger, statement, line = _tables()
+    first_new_line = (StatementLine.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT DISTINCT e.partner_id, e.currency FROM {ledger} e WHERE e.program_id = %s AND {_payable()} "
@@ -166,10 +169,37 @@ def statements_refresh(*, program: Program, period: StatementPeriod, actor=None,
         )
         added = cursor.rowcount
     _retotal(Statement.objects.filter(program=program, period_key=period.key, status=StatementStatus.DRAFT))
+    if added:
+        _emit_statements("statement.ready", Statement.objects.filter(
+            program=program, period_key=period.key, status=StatementStatus.DRAFT,
+            pk__in=StatementLine.objects.filter(pk__gte=first_new_line).values("statement_id")))
     figures = {"statements_created": len(missing), "lines_added": added, "period": period.key}
     audit.record(actor=actor, action="update", obj=program, source=source,
                  changes={"statements": [None, figures]})
     return figures
+
+
+def statement_webhook_data(statement: Statement) -> dict:
+    """The payload of the statement.* webhook events."""
+    return {
+        "id": statement.public_id, "status": statement.status, "period": statement.period_key,
+        "period_end": statement.period_end,
+        "partner": {"id": statement.partner.public_id, "name": statement.partner.name},
+        "program": {"id": statement.program.public_id, "name": statement.program.name},
+        "total": money_out(Money(statement.total_minor, statement.currency)),
+        "lines": statement.lines.count(),
+        "approved_at": statement.approved_at, "paid_at": statement.paid_at,
+        "batch": statement.batch.public_id if statement.batch_id else None,
+    }
+
+
+def _emit_statements(event: str, statements) -> None:
+    from covey.webhooks.services import emit, listening
+
+    if not listening(event):
+        return
+    for statement in statements.select_related("partner", "program", "batch").order_by("pk"):
+        emit(event, statement_webhook_data(statement))
 
 
 def _retotal(statements) -> None:
@@ -337,6 +367,7 @@ def statement_approve(*, statement: Statement, actor, source: str = "web") -> St
     audit.record(actor=actor, action="transition", obj=statement, source=source,
                  changes={"status": [before, StatementStatus.APPROVED],
                           "acknowledged_by_partner": [None, before == StatementStatus.ACKNOWLEDGED]})
+    _emit_statements("statement.approved", Statement.objects.filter(pk=statement.pk))
     return statement
 
 
@@ -411,4 +442,5 @@ def batch_mark_paid(*, batch: PayoutBatch, actor, reference: str = "", source: s
                body=f"{Money(statement.total_minor, statement.currency).plain()} was paid "
                     f"(reference {batch.reference or batch.public_id}).",
                url=statement_url(statement))
+    _emit_statements("statement.paid", Statement.objects.filter(batch=batch))
     return batch

@@ -59,6 +59,11 @@ def _listening(event: str) -> list[int]:
     return [pk for pk, events in _subscribers[1] if event in events]
 
 
+def listening(event: str) -> bool:
+    """Whether any active endpoint receives ``event`` (for producers whose payload costs a query)."""
+    return bool(_listening(event))
+
+
 def _envelope(event: str, data: dict) -> dict:
     return {"id": f"evt_{uuid.uuid4().hex}", "event": event,
             "created_at": timezone.now().isoformat(timespec="seconds"),
