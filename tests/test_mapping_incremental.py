@@ -147,3 +147,23 @@ def test_forms_of_another_shape_are_not_used_and_the_run_says_it_was_a_full_one(
     assert list_changes(stale, theirs) is None
     forms = match_accounts(ours, theirs, keep_forms=True).forms
     assert dict(forms[0].schema) == FORMS_SCHEMA
+
+
+def test_a_row_with_no_matching_fields_is_normalised_again():
+    ours = [account("1", "Acme", "acme.com"), account("2")]  # "2": every matching field empty
+    theirs = [account("a", "Acme", "acme.com")]
+    first = match_accounts([account("1", "Acme", "acme.com")], theirs, keep_forms=True)
+    again = match_accounts(ours, theirs, previous=first.forms)
+    assert again.counts["normalised_rows"] == 1 and again.matches.equals(match_accounts(ours, theirs).matches)
+
+
+def test_rows_whose_fields_hash_alike_never_get_each_others_keys(monkeypatch):
+    from covey.mapping import engine
+
+    ours = [account("1", "Acme", "acme.com"), account("2", "Globex", country="US", city="Austin")]
+    theirs = [account("a", "Acme", "acme.com"), account("b", "Globex Inc", country="US", city="Austin")]
+    first = match_accounts(ours, theirs, keep_forms=True)
+    monkeypatch.setattr(engine, "_FIELDS_HASH", pl.lit(0, dtype=pl.UInt64).alias("_h"))  # every row collides
+    again = match_accounts(ours, theirs, previous=first.forms)
+    assert again.counts["reused_forms"] == 2  # one remembered row per side is kept per hash, and checked
+    assert again.matches.equals(first.matches)

@@ -290,11 +290,31 @@ def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(acct=ids.rank("dense").cast(pl.UInt32) - 1)
 
 
+_FORM_KEYS = [*_KEYS, "domain_keys"]
+_FIELDS_HASH = pl.struct(list(FIELDS)).hash(seed=7).alias("_h")
+
+
 def _known_forms(previous: Any) -> pl.DataFrame | None:
-    """A side's previous forms as a look-up table (fields → keys), or None when unusable."""
+    """A side's previous forms as a look-up table (a hash of the fields → the fields and their
+    keys), or None when unusable."""
     if previous is None or dict(previous.schema) != FORMS_SCHEMA:
         return None
-    return previous.drop("id").unique(list(FIELDS))
+    return previous.drop("id").with_columns(_FIELDS_HASH).unique("_h", keep="any")
+
+
+def _look_up(rows: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
+    """``rows`` with the keys of ``known`` where its fields are exactly the row's, and ``_known``.
+
+    Joined on a 64-bit hash of the six fields (far cheaper than joining on six text columns), then
+    every field is compared: a hash collision only means a row is normalised again, never that it
+    gets another row's keys."""
+    if known is None:
+        return rows.with_columns(*[pl.lit(None, dtype=FORMS_SCHEMA[k]).alias(k) for k in _FORM_KEYS],
+                                 _known=pl.lit(False))
+    cached = known.rename({f: f"{f}_c" for f in FIELDS}).with_columns(_hit=pl.lit(True))
+    rows = rows.with_columns(_FIELDS_HASH).join(cached, on="_h", how="left", maintain_order="left")
+    same = pl.col("_hit").fill_null(False) & pl.all_horizontal([pl.col(f).eq_missing(pl.col(f"{f}_c")) for f in FIELDS])
+    return rows.with_columns(_known=same).drop("_h", "_hit", *[f"{f}_c" for f in FIELDS])
 
 
 def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame, previous=None):
@@ -315,10 +335,8 @@ def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame, previous=None):
                 "full_reason": "no forms of an earlier run" if previous else ""}
         return *_with_name_counts(rows_o, rows_t), pieces_o, pieces_t, info
     # Only rows whose matching fields the previous forms lack are normalised (both sides at once).
-    empty = pl.DataFrame(schema={c: t for c, t in FORMS_SCHEMA.items() if c != "id"})
-    known = [k if k is not None else empty for k in known]
-    fresh = [r.select(FIELDS).unique().join(k.select(FIELDS), on=list(FIELDS), how="anti", nulls_equal=True)
-             for r, k in zip((rows_o, rows_t), known, strict=True)]
+    looked = [_look_up(r, k) for r, k in zip((rows_o, rows_t), known, strict=True)]
+    fresh = [r.filter(~pl.col("_known")).select(FIELDS).unique() for r in looked]
     both = pl.concat(fresh)
     keys, pieces = _normal_forms(both)
     grouped = pieces.group_by("i").agg(domain_keys=pl.col("domain"))
@@ -326,11 +344,14 @@ def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame, previous=None):
     new = new.with_columns(pl.col("domain_keys").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     split = fresh[0].height
     out = []
-    for rows, table in ((rows_o, pl.concat([known[0], new[:split]])), (rows_t, pl.concat([known[1], new[split:]]))):
-        rows = rows.join(table, on=list(FIELDS), how="left", nulls_equal=True, maintain_order="left").sort("row")
+    for rows, table in ((looked[0], new[:split]), (looked[1], new[split:])):
+        done = rows.filter(pl.col("_known")).drop("_known")
+        redone = rows.filter(~pl.col("_known")).drop("_known", *_FORM_KEYS).join(
+            table, on=list(FIELDS), how="left", nulls_equal=True)
+        rows = pl.concat([done, redone.select(done.columns)]).sort("row")
         pieces = rows.select("acct", "row", domain="domain_keys").explode("domain").filter(pl.col("domain").is_not_null())
         out.append((rows.drop("domain_keys"), pieces))
-    reused = rows_o.height + rows_t.height - both.height
+    reused = sum(int(r["_known"].sum()) for r in looked)
     info = {"normalised_rows": both.height, "reused_forms": reused, "full_reason": ""}
     (rows_o, pieces_o), (rows_t, pieces_t) = out
     return *_with_name_counts(rows_o, rows_t), pieces_o, pieces_t, info
