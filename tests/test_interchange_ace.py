@@ -399,4 +399,4 @@ def test_an_accepted_lead_invitation_becomes_a_prospecting_opportunity_with_how_
     assert (opp.stage, opp.amount_minor, opp.lead_source) == ("Prospecting", 0, "AWS Partner Central lead")
     assert opp.campaign_code == "SQFONL7I"
     assert "Use case: Database" in opp.description and "Investor Implementation Officer" in opp.description
-    assert opp.name == "Acme Corp lead"
+    assert opp.name == "Acme Corp lead" and opp.owner == world.sales_rep  # who accepted it owns it

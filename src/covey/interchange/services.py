@@ -226,6 +226,11 @@ def _import_ace_opportunity(document: dict, *, actor, report: ImportReport) -> N
     })
 
 
+def _owner(actor):
+    """Who owns an opportunity an accepted invitation became: the vendor's person who accepted it."""
+    return actor if actor is not None and getattr(actor, "is_vendor", False) else None
+
+
 def _opportunity_from_lead(invitation: EngagementInvitation, *, actor) -> Opportunity:
     """An accepted lead invitation as a new opportunity at the first stage: the customer as ACE
     describes it, no amount yet (a lead has none), a close date 90 days out, and how the lead came
@@ -243,7 +248,7 @@ def _opportunity_from_lead(invitation: EngagementInvitation, *, actor) -> Opport
     return crm.opportunity_create(
         actor=actor, source="import", name=(invitation.title or f"{name} (AWS lead)")[:255], account=account,
         stage="Prospecting", amount_minor=0, currency="USD", close_date=timezone.localdate() + timedelta(days=90),
-        lead_source="AWS Partner Central lead", campaign_code=source[:40],
+        lead_source="AWS Partner Central lead", campaign_code=source[:40], owner=_owner(actor),
         description=f"Lead shared by AWS Partner Central ({invitation.identifier}). " + "; ".join(facts),
     )
 
@@ -270,7 +275,7 @@ def _opportunity_from_invitation(invitation: EngagementInvitation, *, actor) -> 
     return crm.opportunity_create(
         actor=actor, source="import", name=(invitation.title or name)[:255], account=account, stage="Prospecting",
         amount_minor=amount, currency=currency, close_date=close, lead_source="AWS Partner Central",
-        description=str(project.get("BusinessProblem") or ""),
+        description=str(project.get("BusinessProblem") or ""), owner=_owner(actor),
     )
 
 
