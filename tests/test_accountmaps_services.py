@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from covey.accountmaps import selectors, services
 from covey.accountmaps.models import (
     AccountList,
+    ListForms,
     ListRow,
     MappingRun,
     MatchedPair,
@@ -94,6 +95,38 @@ def test_a_refresh_keeps_the_previous_results_until_the_new_run_finishes(mapped,
     assert ("Globex Corporation", "ALPHA-ROW-2", "domain") not in _pairs(account_list)
     assert not MatchedPair.objects.filter(run=first).exists()
     assert not ListRow.objects.filter(account_list=account_list, version=1).exists()
+
+
+def _run_pairs(run) -> set[tuple]:
+    return set(MatchedPair.objects.filter(run=run).values_list("our_row__external_id", "their_row__external_id", "kind", "score"))
+
+
+def test_a_refresh_is_mapped_incrementally_with_the_same_result_as_a_full_run(mapped, login):
+    w = mapped
+    first = w.map_list_a.runs.get()
+    assert not first.incremental and "no earlier run" in first.full_reason
+    refreshed = (A_LIST_CSV.replace("ALPHA-ROW-2,Globex Corp,globex-corp.example,US,Customer,Energy,5400\n", "")  # removed
+                 .replace("Initech LLC,initech-software.example", "Initech LLC,initech.example")  # edited: other domain
+                 + "ALPHA-ROW-6,Globex Corporation,,US,Customer,Energy,5400\n")  # added: the same name, no domain
+    account_list, _ = services.list_import(partner=w.partner_a, actor=w.a_admin, data=refreshed.encode(),
+                                           filename="v2.csv", account_list=w.map_list_a)
+    run = account_list.runs.first()
+    assert run.status == RunStatus.DONE and run.incremental and not run.full_reason
+    assert run.counts["changes"]["theirs"] == {"added": 1, "removed": 1, "edited": 1, "rows_rematched": 2, "rows": 5}
+    assert run.rematched_rows == 2  # the two changed rows of theirs; ours (the CRM) did not change
+    incremental = _run_pairs(run)
+    assert ("Initech", "ALPHA-ROW-3", "domain") not in {p[:3] for p in incremental}
+    assert ("Globex Corporation", "ALPHA-ROW-6", "name_exact") in {
+        (n, t, k) for n, t, k in MatchedPair.objects.filter(run=run).values_list("our_row__name", "their_row__external_id", "kind")}
+
+    page = login(w.a_admin).get(f"/mapping/lists/{account_list.public_id}/run/")
+    assert "Incremental" in page.content.decode() and "2 added or edited rows re-matched" in page.content.decode()
+
+    ListForms.objects.all().delete()  # no forms: the next run is a full one, and must agree
+    full = services.run_request(account_list=account_list, actor=w.a_admin)
+    full.refresh_from_db()
+    assert not full.incremental and "no earlier run" in full.full_reason and full.rematched_rows > 2
+    assert _run_pairs(full) == {(o, t, k, s) for o, t, k, s in incremental}
 
 
 def test_a_run_that_fails_is_reported_and_changes_no_results(mapped, monkeypatch):

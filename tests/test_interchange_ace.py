@@ -329,3 +329,74 @@ def test_every_seeded_partner_sourced_opportunity_exports_a_valid_payload(db, se
     for opportunity in sourced.select_related("account"):
         exported = services.ace_export(opportunity=opportunity)
         ace.validate(exported["operation"], exported["request"])
+
+
+# --- customer contacts, the opportunity team, marketing, lead invitations ---------------------------
+
+
+@pytest.mark.pure
+def test_a_person_becomes_an_ace_contact_only_with_what_fits_the_models_patterns():
+    person = ace.Person(name="  Jane  van Doe ", email="Jane.Doe@Customer-A.example", phone="+1 (555) 010-2000",
+                        title="Head of IT")
+    assert person.contact() == {"FirstName": "Jane van", "LastName": "Doe", "BusinessTitle": "Head of IT",
+                                "Email": "jane.doe@customer-a.example", "Phone": "+15550102000"}
+    # A local phone number (no country code) and a broken address are left out, not sent invalid.
+    assert ace.Person(name="Cher", email="not an address", phone="555 0100").contact() == {"FirstName": "Cher"}
+    assert ace.Person(phone="+15550102000").contact() == {}  # nobody to name
+
+
+@pytest.mark.pure
+def test_contacts_team_and_campaign_are_exported_and_validated():
+    contacts = [ace.Person(name="Jane Doe", email="jane@customer-a.example"), ace.Person(name="Jane Doe", email="jane@customer-a.example")]
+    team = [ace.Person(name=f"Seller {i}", email=f"seller{i}@acmecloud.example", title="Account executive") for i in range(12)]
+    operation, body = ace.export_request(deal(contacts=contacts, team=team, campaign_code="MDF-2026-Q4-WEBINAR"))
+    assert operation == "CreateOpportunity"
+    assert body["Customer"]["Contacts"] == [{"FirstName": "Jane", "LastName": "Doe", "Email": "jane@customer-a.example"}]
+    assert len(body["OpportunityTeam"]) == ace.MAX_TEAM and body["OpportunityTeam"][0]["BusinessTitle"] == "Account executive"
+    assert body["Marketing"] == {"CampaignName": "MDF-2026-Q4-WEBINAR", "Source": "Marketing Activity"}
+    # An update keeps the contacts and the campaign; the model has no team on UpdateOpportunity.
+    operation, body = ace.export_request(deal(contacts=contacts, team=team, campaign_code="X1", ace_identifier="O1234567",
+                                              ace_last_modified="2026-01-01T00:00:00Z"))
+    assert operation == "UpdateOpportunity" and "OpportunityTeam" not in body and body["Customer"]["Contacts"]
+    assert "Marketing" not in ace.export_request(deal())[1]
+
+
+def test_the_worlds_deal_exports_its_registration_contact_deal_team_and_campaign(world):
+    from covey.cosell.models import DealTeamMember, Engagement
+    from covey.registrations.models import Registration
+
+    opp = world.opportunity_a
+    Opportunity.objects.filter(pk=opp.pk).update(campaign_code="MDF-7")
+    Registration.objects.create(partner=world.partner_a, company_name="Customer A Ltd", domain="customer-a.example",
+                                claim_domain="customer-a.example", normalised_name="customer a", amount_minor=1,
+                                currency="USD", expected_close=date(2026, 12, 1), status="approved", opportunity=opp,
+                                contact_name="Dana Buyer", contact_email="Dana@Customer-A.example",
+                                contact_phone="+44 20 7946 0958")
+    engagement = Engagement.objects.create(opportunity=opp, partner=world.partner_a, model="co_sell")
+    DealTeamMember.objects.create(engagement=engagement, user=world.partner_manager, side="vendor", role="partner_manager")
+    DealTeamMember.objects.create(engagement=engagement, user=world.a_rep, side="partner", role="partner_rep")
+    opp.refresh_from_db()
+    exported = services.ace_export(opportunity=opp)
+    body = exported["request"]
+    assert body["Customer"]["Contacts"] == [{"FirstName": "Dana", "LastName": "Buyer", "Email": "dana@customer-a.example",
+                                             "Phone": "+442079460958"}]
+    team = body["OpportunityTeam"]
+    assert [m["Email"] for m in team] == [opp.owner.email, world.partner_manager.email]  # the vendor's side only
+    assert team[0]["BusinessTitle"] == "Opportunity owner" and team[1]["BusinessTitle"] == "Partner manager"
+    assert body["Marketing"] == {"CampaignName": "MDF-7", "Source": "Marketing Activity"}
+    ace.validate(exported["operation"], body)
+
+
+def test_an_accepted_lead_invitation_becomes_a_prospecting_opportunity_with_how_the_lead_came(world):
+    report = services.ace_import(raw=json.dumps(fixture("ace_get_engagement_invitation_lead.json")), actor=world.sales_rep)
+    assert report.invitations == ["engi-0000002lead01: Pending"] and not report.created
+    invitation = EngagementInvitation.objects.get(identifier="engi-0000002lead01")
+    assert invitation.is_lead and invitation.company_name == "Acme Corp"
+    answer = services.invitation_decide(invitation=invitation, accept=True, actor=world.sales_rep)
+    assert answer["operation"] == "AcceptEngagementInvitation"
+    opp = EngagementInvitation.objects.get(pk=invitation.pk).opportunity
+    assert opp.account.name == "Acme Corp" and opp.account.country == "US" and opp.account.industry == "Aerospace"
+    assert (opp.stage, opp.amount_minor, opp.lead_source) == ("Prospecting", 0, "AWS Partner Central lead")
+    assert opp.campaign_code == "SQFONL7I"
+    assert "Use case: Database" in opp.description and "Investor Implementation Officer" in opp.description
+    assert opp.name == "Acme Corp lead" and opp.owner == world.sales_rep  # who accepted it owns it

@@ -68,6 +68,14 @@ def can_act_on_targets(user, partner) -> bool:
     return can_edit_crm(user) or writes_for_partner(user, partner.pk)
 
 
+def can_register_from_targets(user, view) -> bool:
+    """A partner's members who register deals start one from a co-sell target (the vendor's side
+    asks for an introduction instead); the records listed are already only those shared with them."""
+    from covey.registrations.selectors import can_register
+
+    return not view.viewer_is_vendor and can_register(user)
+
+
 def can_start_plan(user) -> bool:
     """Joint account plans from an overlap are started by the vendor's sellers (they own the CRM account)."""
     from covey.core.access import can_edit_crm

@@ -84,6 +84,20 @@ class ListFile(models.Model):
         return f"File of {self.account_list}"
 
 
+class ListForms(models.Model):
+    """The normal forms the engine computed for a list's rows in its last run (Parquet, the
+    engine's ``FORMS_SCHEMA``): the next run normalises only rows not in it (an incremental run)."""
+
+    account_list = models.OneToOneField(AccountList, on_delete=models.CASCADE, related_name="forms")
+    version = models.PositiveIntegerField(help_text="The list version the forms were made from")
+    forms_version = models.PositiveSmallIntegerField(help_text="covey.mapping.engine.FORMS_VERSION then")
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Normal forms of {self.account_list} v{self.version}"
+
+
 class RowStatus(models.TextChoices):
     CUSTOMER = "customer", "Customer"
     PROSPECT = "prospect", "Prospect"
@@ -254,6 +268,9 @@ class MappingRun(models.Model):
     stage = models.CharField(max_length=100, blank=True)
     error = models.CharField(max_length=1000, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    incremental = models.BooleanField(default=False, help_text="Only rows changed since the last run were normalised")
+    full_reason = models.CharField(max_length=200, blank=True, help_text="Why a run was not incremental")
+    rematched_rows = models.PositiveIntegerField(default=0, help_text="Rows (distinct matching fields) normalised in this run")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

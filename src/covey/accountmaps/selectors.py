@@ -257,3 +257,21 @@ def pair_for_user(*, user, public_id: str) -> tuple[MatchedPair, MappingView]:
     if not any(ListRow.objects.filter(pk=row.pk).filter(p.population.row_filter()).exists() for p in shared):
         raise Http404("No overlap with that id")
     return pair, view
+
+
+def registration_prefill(*, user, public_id: str) -> dict:
+    """What a deal registration started from a co-sell target is prefilled with: the company's name
+    and domain, from the viewer's own record of the pair, and from the other side's record only the
+    fields its sharing shows the viewer (the name always comes with a shown record; the website only
+    when it is a chosen field). 404 when the viewer may not see the other side's record at all."""
+    pair, view = pair_for_user(user=user, public_id=public_id)
+    own, other = (pair.our_row, pair.their_row) if view.viewer_is_vendor else (pair.their_row, pair.our_row)
+    others = view.theirs if view.viewer_is_vendor else view.ours
+    shown: set[str] = set()
+    for p in others:
+        if p.shows_records and ListRow.objects.filter(pk=other.pk).filter(p.population.row_filter()).exists():
+            shown.update(p.fields)
+    own_domains = " ".join(filter(None, (own.website, own.domains))).replace(",", " ").replace(";", " ").split()
+    domain = own_domains[0] if own_domains else (other.website if "website" in shown else "")
+    return {"company_name": own.name or (other.name if "name" in shown else ""), "domain": domain or "",
+            "overlap": pair.public_id}

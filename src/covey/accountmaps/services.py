@@ -5,6 +5,7 @@ refused import or run writes nothing; domain errors are ``ValidationError`` with
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from covey.accountmaps.models import (
     AccountList,
     IntroductionRequest,
     ListFile,
+    ListForms,
     ListRow,
     ListSource,
     MappingRun,
@@ -50,6 +52,8 @@ BAD_LEVEL = "Choose hidden, counts only, overlapping records or all records."
 BAD_FIELDS = "Unknown fields: {fields}."
 RUN_BUSY = "A mapping run for this list is already queued or running; its results appear when it finishes."
 NOT_OURS_ROW = "This overlap's account is not in the CRM any more."
+FULL_FIRST = "Full run: {side} had no earlier run to build on, so every row of it was normalised."
+FULL_UPGRADE = "Full run: {side} was last mapped by another version of the engine, so every row of it was normalised."
 NO_ACCOUNT_PLAN_PARTNER = "An account plan needs the partner of the list."
 MAX_LIST_NAME = 120
 
@@ -304,10 +308,41 @@ def _emit_finished(pk: int) -> None:
         MappingRun.objects.select_related("partner", "their_list").get(pk=pk)))
 
 
+def _stored_forms(account_list: AccountList) -> tuple[pl.DataFrame | None, str]:
+    """The normal forms the list's last run kept, or None and why a run cannot build on them."""
+    from covey.mapping.engine import FORMS_VERSION
+
+    side = "our list" if account_list.is_ours else "their list"
+    stored = ListForms.objects.filter(account_list=account_list).first()
+    if stored is None:
+        return None, FULL_FIRST.format(side=side)
+    if stored.forms_version != FORMS_VERSION:
+        return None, FULL_UPGRADE.format(side=side)
+    return pl.read_parquet(io.BytesIO(bytes(stored.data))), ""
+
+
+def _store_forms(account_list: AccountList, version: int, forms: pl.DataFrame) -> None:
+    from covey.mapping.engine import FORMS_VERSION
+
+    buffer = io.BytesIO()
+    forms.write_parquet(buffer)
+    ListForms.objects.update_or_create(account_list=account_list, defaults={
+        "version": version, "forms_version": FORMS_VERSION, "data": buffer.getvalue(), "created_at": timezone.now()})
+
+
 def run_execute(*, run_id: int, now: datetime | None = None) -> MappingRun | None:
     """Do one queued run (the background task's body). The pairs are written in one transaction and
-    the run marked done in it, so the previous run's results stay until this one is complete."""
+    the run marked done in it, so the previous run's results stay until this one is complete.
+
+    Incremental: each list's last run kept its rows' normal forms (``ListForms``); this run hands
+    them to the engine, which normalises only the rows added or edited since and recomputes every
+    global step over both lists — see "Incremental runs" in ``covey.mapping.engine`` for why that
+    is exactly a full run's result. A list without usable forms (its first run, or forms of another
+    engine version) is normalised in full, and ``full_reason`` says so. The pairs themselves are
+    written anew: they point at the rows of the versions just matched.
+    """
     from covey.mapping import match_accounts
+    from covey.mapping.engine import list_changes
 
     claimed = MappingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING, started_at=now or timezone.now(), progress=5, stage="Reading the lists")
@@ -321,8 +356,15 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> MappingRun | Non
         their_list = run.their_list
         MappingRun.objects.filter(pk=run.pk).update(our_version=ours.version)
         our_frame, their_frame = _frame(ours, ours.version), _frame(their_list, run.their_version)
-        _progress(run, 30, "Matching")
-        result = match_accounts(our_frame, their_frame)
+        (our_forms, our_reason), (their_forms, their_reason) = _stored_forms(ours), _stored_forms(their_list)
+        changes = {"ours": list_changes(our_forms, our_frame), "theirs": list_changes(their_forms, their_frame)}
+        incremental = our_forms is not None and their_forms is not None
+        if incremental:
+            changed = sum(c["rows_rematched"] for c in changes.values())
+            _progress(run, 30, f"Matching (incremental: {changed:,} added or edited rows to normalise)")
+        else:
+            _progress(run, 30, "Matching (full run)")
+        result = match_accounts(our_frame, their_frame, previous=(our_forms, their_forms), keep_forms=True)
         _progress(run, 80, "Saving the overlaps")
         matches = result.matches
         our_keys, their_keys = _row_keys(ours, ours.version), _row_keys(their_list, run.their_version)
@@ -332,14 +374,20 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> MappingRun | Non
             .select(run_id=pl.lit(run.pk, dtype=pl.Int64), our_row_id="our_row_id", their_row_id="their_row_id",
                     kind="kind", score=pl.col("score").fill_null(0.0))
         )
+        full_reason = " ".join(r for r in (our_reason, their_reason) if r)
         with transaction.atomic():
             insert_frame(MatchedPair, pairs)
             counts = {"pairs": pairs.height, "our_rows": our_frame.height, "their_rows": their_frame.height,
                       "by_kind": {k: int(v) for k, v in pairs.group_by("kind").len().iter_rows()},
-                      "seconds": round(sum(result.seconds.values()), 3)}
+                      "seconds": round(sum(result.seconds.values()), 3),
+                      "normalised_rows": result.counts["normalised_rows"],
+                      "reused_forms": result.counts["reused_forms"], "changes": changes}
             MappingRun.objects.filter(pk=run.pk).update(
                 status=RunStatus.DONE, progress=100, stage="Finished", our_version=ours.version, counts=counts,
-                finished_at=timezone.now())
+                incremental=incremental, full_reason=full_reason[:200],
+                rematched_rows=result.counts["normalised_rows"], finished_at=timezone.now())
+            _store_forms(ours, ours.version, result.forms[0])
+            _store_forms(their_list, run.their_version, result.forms[1])
             # The previous runs' pairs go once this one is complete.
             MatchedPair.objects.filter(run__their_list=their_list).exclude(run_id=run.pk).delete()
             _drop_unused_versions(their_list)

@@ -307,7 +307,8 @@ def overlaps(request: HttpRequest, public_id: str) -> HttpResponse:
         records, refused = [], exc.message
     context = {"view": view, "o": o, "t": t, "records": records, "refused": refused, "labels": FIELD_LABELS,
                "max_shown": MAX_SHOWN, "count": selectors.matrix(view).get((o.public_id, t.public_id), 0),
-               "can_act": access.can_act_on_targets(request.user, view.partner)}
+               "can_act": access.can_act_on_targets(request.user, view.partner),
+               "can_register": access.can_register_from_targets(request.user, view)}
     return render(request, "accountmaps/overlaps.html", context)
 
 
@@ -361,6 +362,7 @@ def targets(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "accountmaps/targets.html", {
         "view": view, "sections": sections, "labels": FIELD_LABELS,
         "can_act": access.can_act_on_targets(request.user, view.partner), "intro_form": IntroductionForm(),
+        "can_register": access.can_register_from_targets(request.user, view),
     })
 
 

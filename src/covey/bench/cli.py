@@ -151,12 +151,14 @@ def mapping(
     overlap: float = typer.Option(0.3, min=0.0, max=0.9, help="Share of each list's rows on shared companies."),
     peer: bool = typer.Option(True, "--peer/--no-peer", help="Also map the lists with Splink on DuckDB (up to 100,000 rows)."),
     peer_u_pairs: float = typer.Option(1e7, min=1e4, help="Pairs Splink samples to estimate u (its docs: 1e7 is often adequate; default 1e6)."),
+    incremental: bool = typer.Option(False, "--incremental", help="Also time a re-run after 1% of their list changed: full and incremental."),
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
 ) -> None:
     """Account mapping: Covey's engine against generated truth and against Splink (no server)."""
     from covey.bench.mapping import Options, run
 
-    result = run(Options(size=size, seed=seed, overlap=overlap, peer=peer, peer_u_pairs=peer_u_pairs),
+    result = run(Options(size=size, seed=seed, overlap=overlap, peer=peer, peer_u_pairs=peer_u_pairs,
+                         incremental=incremental),
                  progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
     if result["peer"] == "none":
         err.print(f"Peer skipped: {result['peer_skipped']}.")
@@ -200,6 +202,13 @@ def _print_mapping_table(r: dict) -> None:
     table.add_row("Peak RSS, engine (MB)", f"{r['peak_rss_mb']:,.0f}", "", "≤ 6,144 at 1M" + mark("peak_rss_mb_at_1m"))
     table.add_row("Peak RSS, process (MB)", f"{r['process_peak_rss_mb']:,.0f}", "", "")
     table.add_row("CSV read (s)", f"{r['csv_read_seconds']:.2f}", "", f"{r['csv_mb']:,.0f} MB")
+    if "incremental_seconds" in r:
+        c = r["incremental_changes"]
+        table.add_row("Re-run after 1% changed", "", "", f"{c['added']:,} added, {c['removed']:,} removed, {c['edited']:,} edited")
+        table.add_row("  full run (s)", f"{r['incremental_full_seconds']:.2f}", "", "")
+        table.add_row("  incremental run (s)", f"{r['incremental_seconds']:.2f}", "",
+                      f"{r['incremental_speedup']}× faster, {r['incremental_normalised_rows']:,} rows normalised")
+        table.add_row("  same result", "yes" if r["incremental_identical"] else "NO", "", "must be yes" + mark("incremental_identical"))
     console.print(table)
     console.print("Ratio = Splink seconds ÷ Covey seconds (how many times faster Covey is); Splink's seconds include "
                   f"the same normalisation, and it samples {r.get('peer_u_max_pairs', 0):,.0f} pairs for u.")

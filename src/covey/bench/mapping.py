@@ -7,6 +7,13 @@ the two frames in memory (timed end to end: ``seconds``, with its stages) → sc
 → the same frames through Splink (``mapping_peer``; up to ``peer_limit`` rows, beyond which Splink
 on one machine takes too long to be a useful comparison) → figures.
 
+With ``--incremental``: their list is refreshed — ``refresh_share`` (1%) of its rows changed, a third
+each edited (a letter of the name dropped, the city or the website changed), removed, and added
+(another company's row under a new id) — and the refreshed lists are mapped twice, timed: a full run,
+and an incremental run built on the normal forms the first run kept (that first run is repeated
+untimed with ``keep_forms``, so the main figure is not charged for keeping them). The two results
+must be identical (``incremental_identical``); both times are printed.
+
 Memory: ``peak_rss_mb`` is the process's resident-set high-water mark *during the engine run* (the
 kernel's counter is reset just before it, so it includes the two input frames already in memory,
 and everything Polars, NumPy and RapidFuzz allocate outside Python's allocator);
@@ -39,6 +46,25 @@ class Options:
     peer: bool = True
     peer_limit: int = PEER_LIMIT
     peer_u_pairs: float = 1e7
+    incremental: bool = False
+    refresh_share: float = 0.01
+
+
+def refreshed(theirs: pl.DataFrame, share: float, seed: int) -> pl.DataFrame:
+    """``theirs`` with ``share`` of its rows changed: a third edited, a third removed, a third added."""
+    n = max(3, int(theirs.height * share)) // 3
+    picked = theirs.with_row_index("i").sample(3 * n, seed=seed)["i"]
+    edit, drop, source = picked[:n], picked[n : 2 * n], picked[2 * n :]
+    which = pl.int_range(pl.len()).is_in(edit.implode())
+    kind = pl.int_range(pl.len()) % 3
+    edited = theirs.with_columns(
+        name=pl.when(which & (kind == 0)).then(pl.col("name").str.slice(1)).otherwise(pl.col("name")),
+        city=pl.when(which & (kind == 1)).then(pl.lit("Springfield")).otherwise(pl.col("city")),
+        website=pl.when(which & (kind == 2)).then(pl.lit(None, dtype=pl.String)).otherwise(pl.col("website")),
+    ).filter(~pl.int_range(pl.len()).is_in(drop.implode()))
+    added = theirs[source].with_columns(id=pl.lit("refresh-") + pl.int_range(pl.len()).cast(pl.String),
+                                        name=pl.col("name") + pl.lit(" Services"))
+    return pl.concat([edited, added])
 
 
 def quality(matches: pl.DataFrame, truth: pl.DataFrame) -> dict:
@@ -110,6 +136,9 @@ def run(options: Options, *, progress=print) -> dict:
         "process_peak_rss_mb": process_peak,
         "import_problems": {"ours": dict(our_report.counts), "theirs": dict(their_report.counts)},
     }
+    if options.incremental:
+        progress(f"Refreshing {options.refresh_share:.0%} of their list, then mapping it fully and incrementally…")
+        out.update(_incremental(ours, theirs, options))
     if options.peer and options.size <= options.peer_limit:
         from covey.bench.mapping_peer import run_splink
 
@@ -133,8 +162,36 @@ def run(options: Options, *, progress=print) -> dict:
     return out
 
 
+def _incremental(ours: pl.DataFrame, theirs: pl.DataFrame, options: Options) -> dict:
+    from covey.mapping import match_accounts
+    from covey.mapping.engine import list_changes
+
+    before = match_accounts(ours, theirs, keep_forms=True)  # untimed: the run whose forms the next builds on
+    after = refreshed(theirs, options.refresh_share, options.seed)
+    changes = list_changes(before.forms[1], after)
+    gc.collect()
+    started = time.perf_counter()
+    full = match_accounts(ours, after)
+    full_seconds = time.perf_counter() - started
+    gc.collect()
+    started = time.perf_counter()
+    incremental = match_accounts(ours, after, previous=before.forms)
+    incremental_seconds = time.perf_counter() - started
+    return {
+        "incremental_changes": changes,
+        "incremental_normalised_rows": incremental.counts["normalised_rows"],
+        "incremental_full_seconds": round(full_seconds, 3),
+        "incremental_seconds": round(incremental_seconds, 3),
+        "incremental_stages": incremental.seconds,
+        "incremental_speedup": round(full_seconds / incremental_seconds, 2) if incremental_seconds else None,
+        "incremental_identical": incremental.matches.equals(full.matches),
+    }
+
+
 def _targets(r: dict) -> dict:
     met = {"precision": r["precision"] >= TARGETS["precision"], "f1": r["f1"] >= TARGETS["f1"]}
+    if "incremental_identical" in r:
+        met["incremental_identical"] = r["incremental_identical"]
     if r["size"] >= 1_000_000:
         met["seconds_at_1m"] = r["seconds"] <= TARGETS["seconds_at_1m"]
         met["peak_rss_mb_at_1m"] = r["peak_rss_mb"] <= TARGETS["peak_rss_mb_at_1m"]

@@ -197,6 +197,56 @@ class Deal:
     recurring_lines: bool = True
     ace_identifier: str = ""
     ace_last_modified: str = ""
+    contacts: list[Person] = field(default_factory=list)  # the customer's people (from its registrations)
+    team: list[Person] = field(default_factory=list)  # the vendor's deal team on it
+    campaign_code: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A contact or team member as Covey knows them; ``contact()`` is what ACE accepts of it."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    title: str = ""
+
+    def contact(self) -> dict[str, str]:
+        """ACE's ``Contact``: the name split at the last space, the e-mail (lower case) and the phone
+        (E.164: "+" and digits) only when they fit the model's patterns; nothing when nothing does."""
+        shape = service_model().shape_for("Contact").members
+        words = " ".join(self.name.split())
+        first, _, last = words.rpartition(" ") if " " in words else (words, "", "")
+        phone = re.sub(r"[\s().-]", "", self.phone)
+        values = {"FirstName": first[:80], "LastName": last[:80], "BusinessTitle": " ".join(self.title.split())[:80],
+                  "Email": self.email.strip().lower(), "Phone": phone}
+        out = {}
+        for key, value in values.items():
+            pattern = shape[key].metadata.get("pattern")
+            if value and (pattern is None or _pattern_ok(pattern, value)):
+                out[key] = value
+        return out if {"Email", "LastName", "FirstName"} & set(out) else {}
+
+
+MAX_TEAM = 10  # PartnerOpportunityTeamMembersList's maximum
+
+
+def _contacts(people: list[Person], limit: int | None = None) -> list[dict]:
+    found: list[dict] = []
+    for person in people:
+        contact = person.contact()
+        if contact and contact not in found:
+            found.append(contact)
+    return found[:limit] if limit else found
+
+
+def marketing(campaign_code: str) -> dict | None:
+    """ACE's ``Marketing`` for a deal that came from a campaign (Covey's campaign code, e.g. an MDF
+    activity's); None without one (ACE then records no marketing source)."""
+    code = " ".join((campaign_code or "").split())
+    if not code:
+        return None
+    return {"CampaignName": code[:255], "Source": "Marketing Activity"}
 
 
 def industry_to_ace(text: str) -> tuple[str, str]:
@@ -297,6 +347,10 @@ def export_request(deal: Deal, *, catalog: str = "AWS") -> tuple[str, dict]:
         if deal.city:
             address["City"] = deal.city[:255]
         account["Address"] = address
+    customer: dict[str, Any] = {"Account": account}
+    contacts = _contacts(deal.contacts)
+    if contacts:
+        customer["Contacts"] = contacts
     lifecycle: dict[str, Any] = {"Stage": STAGE_TO_ACE[deal.stage], "TargetCloseDate": deal.close_date.isoformat()}
     if deal.stage == "Closed Lost":
         lifecycle["ClosedLostReason"] = lost_reason_to_ace(deal.lost_reason)
@@ -305,7 +359,7 @@ def export_request(deal: Deal, *, catalog: str = "AWS") -> tuple[str, dict]:
         "PartnerOpportunityIdentifier": deal.public_id[:64],
         "OpportunityType": OPPORTUNITY_TYPE_TO_ACE[deal.type],
         "NationalSecurity": "No",
-        "Customer": {"Account": account},
+        "Customer": customer,
         "LifeCycle": lifecycle,
         "Project": {
             "Title": deal.name[:255],
@@ -319,6 +373,8 @@ def export_request(deal: Deal, *, catalog: str = "AWS") -> tuple[str, dict]:
             }],
         },
     }
+    if marketing(deal.campaign_code):
+        body["Marketing"] = marketing(deal.campaign_code)
     if deal.ace_identifier:
         operation = "UpdateOpportunity"
         body["Identifier"] = deal.ace_identifier
@@ -327,6 +383,9 @@ def export_request(deal: Deal, *, catalog: str = "AWS") -> tuple[str, dict]:
         operation = "CreateOpportunity"
         body["ClientToken"] = client_token(deal.public_id)
         body["Origin"] = ORIGIN
+        team = _contacts(deal.team, MAX_TEAM)  # UpdateOpportunity has no team: ACE keeps the first one
+        if team:
+            body["OpportunityTeam"] = team
     validate(operation, body)
     return operation, body
 
@@ -445,6 +504,7 @@ def simulate_get_opportunity(operation: str, body: dict, *, identifier: str, las
 @dataclass
 class AceInvitation:
     identifier: str
+    payload_type: str  # "OpportunityInvitation" or "LeadInvitation"
     catalog: str
     status: str
     title: str
@@ -463,13 +523,17 @@ def read_invitation(response: Any) -> AceInvitation:
         raise AceError("The engagement invitation has no Id.")
     unknown = unknown_values("GetEngagementInvitation", response)
     payload = response.get("Payload") if isinstance(response.get("Payload"), dict) else {}
-    invite = payload.get("OpportunityInvitation") if isinstance(payload.get("OpportunityInvitation"), dict) else {}
+    kinds = enum_values("EngagementInvitationPayloadType")
+    payload_type = _text(response.get("PayloadType"))
+    if payload_type not in kinds:  # unknown or missing: the payload's own key says which it is
+        payload_type = next((k for k in kinds if isinstance(payload.get(k), dict)), "OpportunityInvitation")
+    invite = payload.get(payload_type) if isinstance(payload.get(payload_type), dict) else {}
     customer = invite.get("Customer") if isinstance(invite.get("Customer"), dict) else {}
     status = _text(response.get("Status")).upper() or "PENDING"
     return AceInvitation(
-        identifier=identifier, catalog=_text(response.get("Catalog")) or "AWS",
+        identifier=identifier, payload_type=payload_type, catalog=_text(response.get("Catalog")) or "AWS",
         status=status if status in enum_values("InvitationStatus") else "PENDING",
-        title=_text(response.get("EngagementTitle")), company_name=_text(customer.get("CompanyName")),
+        title=_text(response.get("EngagementTitle")) or _text(response.get("InvitationMessage"))[:255], company_name=_text(customer.get("CompanyName")),
         rejection_reason=_text(response.get("RejectionReason")), expires_at=_text(response.get("ExpirationDate")),
         payload=invite, unknown=unknown,
     )

@@ -41,13 +41,15 @@ class EngagementInvitation(models.Model):
 
     public_id = PublicIdField(prefix="egi")
     identifier = models.CharField(max_length=200, unique=True)
+    payload_type = models.CharField(max_length=30, default="OpportunityInvitation",
+                                    help_text="OpportunityInvitation (an AWS referral) or LeadInvitation (a lead)")
     catalog = models.CharField(max_length=20, default="AWS")
     title = models.CharField(max_length=255, blank=True)
     company_name = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING)
     rejection_reason = models.CharField(max_length=200, blank=True)
     expires_at = models.CharField(max_length=40, blank=True)
-    payload = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict, help_text="The invitation's payload of its type")
     opportunity = models.ForeignKey("crm.Opportunity", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -60,6 +62,10 @@ class EngagementInvitation(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+    @property
+    def is_lead(self) -> bool:
+        return self.payload_type == "LeadInvitation"
 
 
 class ReferralLink(models.Model):

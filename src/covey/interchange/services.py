@@ -101,7 +101,34 @@ def deal_of(opportunity: Opportunity) -> ace.Deal:
         city=account.city, partner_roles=list(opportunity.partner_links.values_list("role", flat=True)),
         recurring_lines=not opportunity.lines.filter(product__recurring=False).exists(),
         ace_identifier=link.identifier if link else "", ace_last_modified=link.last_modified if link else "",
+        contacts=_customer_contacts(opportunity), team=_deal_team(opportunity), campaign_code=opportunity.campaign_code,
     )
+
+
+def _customer_contacts(opportunity: Opportunity) -> list[ace.Person]:
+    """The customer's people Covey knows on the deal: the contacts of the registrations behind it."""
+    from covey.registrations.models import Registration
+
+    rows = (Registration.objects.filter(opportunity=opportunity).order_by("submitted_at", "id")
+            .values_list("contact_name", "contact_email", "contact_phone"))
+    return [ace.Person(name=n, email=e, phone=p) for n, e, p in rows if n or e]
+
+
+def _deal_team(opportunity: Opportunity) -> list[ace.Person]:
+    """The vendor's side of the deal team (the AWS partner is the vendor): the owner first, then
+    the vendor members of every engagement on it, each with their role."""
+    from covey.cosell.models import DealTeamMember, Side
+
+    people = [ace.Person(name=opportunity.owner.full_name, email=opportunity.owner.email, title="Opportunity owner")
+              ] if opportunity.owner_id else []
+    members = (DealTeamMember.objects.filter(engagement__opportunity=opportunity, side=Side.VENDOR)
+               .select_related("user").order_by("added_at", "id"))
+    seen = {p.email for p in people}
+    for m in members:
+        if m.user.email not in seen:
+            seen.add(m.user.email)
+            people.append(ace.Person(name=m.user.full_name, email=m.user.email, title=m.get_role_display()))
+    return people
 
 
 def ace_export(*, opportunity: Opportunity, catalog: str = "AWS") -> dict:
@@ -199,7 +226,36 @@ def _import_ace_opportunity(document: dict, *, actor, report: ImportReport) -> N
     })
 
 
+def _owner(actor):
+    """Who owns an opportunity an accepted invitation became: the vendor's person who accepted it."""
+    return actor if actor is not None and getattr(actor, "is_vendor", False) else None
+
+
+def _opportunity_from_lead(invitation: EngagementInvitation, *, actor) -> Opportunity:
+    """An accepted lead invitation as a new opportunity at the first stage: the customer as ACE
+    describes it, no amount yet (a lead has none), a close date 90 days out, and how the lead came
+    about (AWS's source, use case and the contact's title) in the description."""
+    payload = invitation.payload or {}
+    customer = payload.get("Customer") if isinstance(payload.get("Customer"), dict) else {}
+    interaction = payload.get("Interaction") if isinstance(payload.get("Interaction"), dict) else {}
+    name = invitation.company_name or "AWS lead"
+    account = _account_for(None, name=name, actor=actor, website=str(customer.get("WebsiteUrl") or ""),
+                           industry=str(customer.get("Industry") or ""), country=str(customer.get("CountryCode") or ""))
+    labels = (("SourceType", "Source"), ("SourceName", "Campaign"), ("SourceId", "Source id"), ("Usecase", "Use case"),
+              ("ContactBusinessTitle", "Contact's title"))
+    facts = [f"{label}: {interaction[key]}" for key, label in labels if isinstance(interaction.get(key), str) and interaction[key]]
+    source = str(interaction.get("SourceId") or "") if interaction.get("SourceType") == "Campaign" else ""
+    return crm.opportunity_create(
+        actor=actor, source="import", name=(invitation.title or f"{name} (AWS lead)")[:255], account=account,
+        stage="Prospecting", amount_minor=0, currency="USD", close_date=timezone.localdate() + timedelta(days=90),
+        lead_source="AWS Partner Central lead", campaign_code=source[:40], owner=_owner(actor),
+        description=f"Lead shared by AWS Partner Central ({invitation.identifier}). " + "; ".join(facts),
+    )
+
+
 def _opportunity_from_invitation(invitation: EngagementInvitation, *, actor) -> Opportunity:
+    if invitation.is_lead:
+        return _opportunity_from_lead(invitation, actor=actor)
     payload = invitation.payload or {}
     customer = payload.get("Customer") if isinstance(payload.get("Customer"), dict) else {}
     project = payload.get("Project") if isinstance(payload.get("Project"), dict) else {}
@@ -219,7 +275,7 @@ def _opportunity_from_invitation(invitation: EngagementInvitation, *, actor) -> 
     return crm.opportunity_create(
         actor=actor, source="import", name=(invitation.title or name)[:255], account=account, stage="Prospecting",
         amount_minor=amount, currency=currency, close_date=close, lead_source="AWS Partner Central",
-        description=str(project.get("BusinessProblem") or ""),
+        description=str(project.get("BusinessProblem") or ""), owner=_owner(actor),
     )
 
 
@@ -227,7 +283,7 @@ def _import_invitation(document: dict, *, actor, report: ImportReport) -> None:
     incoming = ace.read_invitation(document)
     report.note_unknown(incoming.unknown, record=incoming.identifier)
     invitation, _ = EngagementInvitation.objects.update_or_create(identifier=incoming.identifier[:200], defaults={
-        "catalog": incoming.catalog[:20], "title": incoming.title[:255], "company_name": incoming.company_name[:255],
+        "payload_type": incoming.payload_type, "catalog": incoming.catalog[:20], "title": incoming.title[:255], "company_name": incoming.company_name[:255],
         "expires_at": incoming.expires_at[:40], "payload": _plain(incoming.payload),
     })
     if invitation.status == InvitationStatus.PENDING and incoming.status != InvitationStatus.PENDING:

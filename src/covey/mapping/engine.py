@@ -45,6 +45,33 @@ accepted on): 100 for ``name_exact``, anything for ``domain`` (``IBM`` and ``Int
 Machines`` share ``ibm.com``). ``kind`` says why they matched; ``score`` helps a person review.
 
 Every rule is symmetric, so swapping the lists swaps the columns and nothing else.
+
+**Incremental runs** (``previous=``, ``keep_forms=True``). A run can hand back the *normal forms*
+of both lists (``MatchResult.forms``: per row its id, the six matching fields and their keys — name,
+country, city, phone, domains), and the next run can take them as ``previous``. What an incremental
+run reuses and what it recomputes, so that its result is *identical* to a full run's:
+
+- Reused: every key of a row whose six matching fields are unchanged (joined on the fields
+  themselves, not the id: a key is a pure function of its row's own fields, so an unchanged row's
+  key is the same by construction). Only rows added or edited since then are normalised — the
+  normalisation is about two thirds of a full run.
+- Recomputed over the whole of both lists, every time, because each is a *global* step whose answer
+  for one pair depends on rows far from it: the accounts (rows sharing an id, so an account's
+  *alias domains* seen across its rows and on both lists); *crowded domains* (how many accounts of a
+  list carry a domain); the *unique-name rule* (``name_accounts``: how many accounts carry a name);
+  which accounts the domain and exact-name stages took (``taken``: it decides what weak evidence
+  counts and who reaches stage 3); the *fuzzy blocks*, whose sizes are counted over the still
+  unmatched rows only, so an edit in one place can open or close a block elsewhere (an edit makes a
+  domain crowded → an account loses its domain match → it joins a block → the block grows past
+  ``max_block_pairs`` → a pair of two unchanged accounts disappears); the fuzzy scores and the
+  mutual-best choice. These are joins, group-bys and one bulk scorer over keys already there; a
+  patch of only the changed rows' neighbourhoods would have to follow such chains to an unbounded
+  depth and would be approximately right, so it is not done.
+- ``previous`` made by another version of the normal forms (``FORMS_VERSION``) is not used: the run
+  is then a full one and ``counts["full_reason"]`` says why. No matching rule needs a full run.
+
+``list_changes`` compares a list with the forms of its previous version by id (added, removed,
+edited: an id whose set of matching fields changed), which is what a run page reports.
 """
 
 from __future__ import annotations
@@ -66,7 +93,9 @@ __all__ = [
     "KINDS",
     "MatchOptions",
     "MatchResult",
+    "FORMS_VERSION",
     "accounts_frame",
+    "list_changes",
     "match_accounts",
 ]
 
@@ -74,6 +103,13 @@ COLUMNS = ("id", "name", "website", "domains", "country", "city", "phone")
 KINDS = ("domain", "name_exact", "name_fuzzy")  # strongest first
 MATCH_SCHEMA = {"our_id": pl.String, "their_id": pl.String, "kind": pl.String, "score": pl.Float64}
 ID_REQUIRED = "An account frame needs an 'id' column."
+FIELDS = COLUMNS[1:]  # the matching fields: every key is a function of these alone
+FORMS_VERSION = 1  # raise when a key's definition changes: older stored forms are then not reused
+FORMS_SCHEMA = {
+    "id": pl.String, **dict.fromkeys(FIELDS, pl.String), "name_key": pl.String, "country_key": pl.String,
+    "city_key": pl.String, "phone_key": pl.String, "domain_keys": pl.List(pl.String),
+}
+_KEYS = ("name_key", "country_key", "city_key", "phone_key")
 
 
 # Words that tell companies apart poorly: legal-form remnants normalise_company leaves (the word
@@ -105,6 +141,7 @@ class MatchResult:
     matches: pl.DataFrame  # our_id, their_id, kind, score
     seconds: dict[str, float] = field(default_factory=dict)  # per stage
     counts: dict[str, Any] = field(default_factory=dict)  # candidate pairs, matches per kind…
+    forms: tuple[pl.DataFrame, pl.DataFrame] | None = None  # with keep_forms: (ours, theirs), FORMS_SCHEMA
 
     @property
     def candidate_pairs(self) -> int:
@@ -141,12 +178,16 @@ class _Clock:
         self._last = now
 
 
-def match_accounts(ours: Any, theirs: Any, *, options: MatchOptions | None = None) -> MatchResult:
-    """Match two account lists; see the module docstring for the rules."""
+def match_accounts(
+    ours: Any, theirs: Any, *, options: MatchOptions | None = None,
+    previous: tuple[pl.DataFrame | None, pl.DataFrame | None] | None = None, keep_forms: bool = False,
+) -> MatchResult:
+    """Match two account lists; see the module docstring for the rules. ``previous``: the forms an
+    earlier run kept (``keep_forms``), per side or None, to normalise only what changed since."""
     options = options or MatchOptions()
     clock = _Clock()
     ours, theirs = accounts_frame(ours), accounts_frame(theirs)
-    rows_o, rows_t, pieces_o, pieces_t = _prepare(ours, theirs)
+    rows_o, rows_t, pieces_o, pieces_t, normalised = _prepare(ours, theirs, previous)
     clock.lap("normalise")
 
     domains_o, domains_t, crowded = _usable_domains(pieces_o, pieces_t, options)
@@ -202,21 +243,41 @@ def match_accounts(ours: Any, theirs: Any, *, options: MatchOptions | None = Non
         "crowded_domains_ignored": crowded,
         "matches": matches.height,
         **{f"matches_{k}": int(kinds.get(k, 0)) for k in KINDS},
+        **normalised,
     }
-    return MatchResult(matches=matches, seconds=clock.seconds, counts=counts)
+    forms = (_forms(rows_o, pieces_o), _forms(rows_t, pieces_t)) if keep_forms else None
+    return MatchResult(matches=matches, seconds=clock.seconds, counts=counts, forms=forms)
 
 
 # --- preparation -----------------------------------------------------------------------------
 
 
-def _pieces(rows: pl.DataFrame) -> pl.DataFrame:
-    """(acct, piece): every piece of the website and domains cells."""
+def _normal_forms(fields: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The keys of rows (``FIELDS`` columns), in their order, and the (i, domain) pieces of their
+    website and domains cells (``i``: the row's position).
+
+    Both lists go through in one go, as one column each for names, domains, countries and cities
+    (the streaming engine spreads each over the cores).
+    """
     text = pl.concat_str(["website", "domains"], separator=" ", ignore_nulls=True)
-    return (
-        rows.select("acct", piece=text.str.replace_all(r"[;,|\s]+", " ").str.strip_chars().str.split(" "))
+    pieces = (
+        fields.select(i=pl.int_range(pl.len(), dtype=pl.UInt32),
+                      piece=text.str.replace_all(r"[;,|\s]+", " ").str.strip_chars().str.split(" "))
         .explode("piece")
         .filter(pl.col("piece").is_not_null() & (pl.col("piece") != ""))
     )
+    pieces = pieces.select("i", domain=domain_keys(pieces["piece"]))
+    countries = fold_keys(fields["country"])
+    cities = fold_keys(fields["city"])
+    phone_digits = fields["phone"].str.replace_all(r"\D", "")
+    keys = pl.DataFrame({
+        "name_key": company_keys(fields["name"]),
+        "country_key": pl.select(pl.when(countries != "").then(country_keys(countries))).to_series(),
+        "city_key": pl.select(pl.when(cities != "").then(cities)).to_series(),
+        # The last nine digits: "+1 (555) 010-2000" and "555 010 2000" agree; shorter is noise.
+        "phone_key": pl.select(pl.when(phone_digits.str.len_chars() >= 7).then(phone_digits.str.slice(-9))).to_series(),
+    }, schema=dict.fromkeys(_KEYS, pl.String))
+    return keys, pieces
 
 
 def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
@@ -229,43 +290,116 @@ def _numbered(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(acct=ids.rank("dense").cast(pl.UInt32) - 1)
 
 
-def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame):
-    """Row frames with account numbers and every key, and the (acct, domain) pieces of each side.
+_FORM_KEYS = [*_KEYS, "domain_keys"]
+_FIELDS_HASH = pl.struct(list(FIELDS)).hash(seed=7).alias("_h")
 
-    Both lists are normalised in one go, as one column each for names, domains, countries and
-    cities (the streaming engine spreads each over the cores).
-    """
+
+def _known_forms(previous: Any) -> pl.DataFrame | None:
+    """A side's previous forms as a look-up table (a hash of the fields → the fields and their
+    keys), or None when unusable."""
+    if previous is None or dict(previous.schema) != FORMS_SCHEMA:
+        return None
+    return previous.drop("id").with_columns(_FIELDS_HASH).unique("_h", keep="any")
+
+
+def _look_up(rows: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
+    """``rows`` with the keys of ``known`` where its fields are exactly the row's, and ``_known``.
+
+    Joined on a 64-bit hash of the six fields (far cheaper than joining on six text columns), then
+    every field is compared: a hash collision only means a row is normalised again, never that it
+    gets another row's keys."""
+    if known is None:
+        return rows.with_columns(*[pl.lit(None, dtype=FORMS_SCHEMA[k]).alias(k) for k in _FORM_KEYS],
+                                 _known=pl.lit(False))
+    cached = known.rename({f: f"{f}_c" for f in FIELDS}).with_columns(_hit=pl.lit(True))
+    rows = rows.with_columns(_FIELDS_HASH).join(cached, on="_h", how="left", maintain_order="left")
+    same = pl.col("_hit").fill_null(False) & pl.all_horizontal([pl.col(f).eq_missing(pl.col(f"{f}_c")) for f in FIELDS])
+    return rows.with_columns(_known=same).drop("_h", "_hit", *[f"{f}_c" for f in FIELDS])
+
+
+def _prepare(ours: pl.DataFrame, theirs: pl.DataFrame, previous=None):
+    """Row frames with account numbers and every key, the (acct, domain) pieces of each side, and
+    how many rows were normalised (all of them, or only those the previous forms do not have)."""
     rows_o, rows_t = _numbered(ours), _numbered(theirs)
-    pieces_o, pieces_t = _pieces(rows_o), _pieces(rows_t)
-
-    def names() -> pl.Series:
-        return company_keys(pl.concat([rows_o["name"], rows_t["name"]]))
-
-    def domains() -> pl.Series:
-        return domain_keys(pl.concat([pieces_o["piece"], pieces_t["piece"]]))
-
-    def places() -> tuple[pl.Series, pl.Series, pl.Series]:
-        country = fold_keys(pl.concat([rows_o["country"], rows_t["country"]]))
-        return country, country_keys(country), fold_keys(pl.concat([rows_o["city"], rows_t["city"]]))
-
-    name_keys, piece_keys, (countries, country_codes, cities) = names(), domains(), places()
-    split = rows_o.height
+    known = [_known_forms(p) for p in (previous or (None, None))]
+    if known[0] is None and known[1] is None:
+        keys, pieces = _normal_forms(pl.concat([rows_o.select(FIELDS), rows_t.select(FIELDS)]))
+        split = rows_o.height
+        rows_o = pl.concat([rows_o, keys[:split]], how="horizontal")
+        rows_t = pl.concat([rows_t, keys[split:]], how="horizontal")
+        acct = pl.concat([rows_o["acct"], rows_t["acct"]])
+        pieces = pieces.with_columns(acct=acct.gather(pieces["i"]), side=pl.col("i") >= split)
+        pieces_o = pieces.filter(~pl.col("side")).select("acct", row="i", domain="domain")
+        pieces_t = pieces.filter(pl.col("side")).select("acct", row=pl.col("i") - split, domain="domain")
+        info = {"normalised_rows": rows_o.height + rows_t.height, "reused_forms": 0,
+                "full_reason": "no forms of an earlier run" if previous else ""}
+        return *_with_name_counts(rows_o, rows_t), pieces_o, pieces_t, info
+    # Only rows whose matching fields the previous forms lack are normalised (both sides at once).
+    looked = [_look_up(r, k) for r, k in zip((rows_o, rows_t), known, strict=True)]
+    fresh = [r.filter(~pl.col("_known")).select(FIELDS).unique() for r in looked]
+    both = pl.concat(fresh)
+    keys, pieces = _normal_forms(both)
+    grouped = pieces.group_by("i").agg(domain_keys=pl.col("domain"))
+    new = pl.concat([both, keys], how="horizontal").with_row_index("i").join(grouped, on="i", how="left").drop("i")
+    new = new.with_columns(pl.col("domain_keys").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    split = fresh[0].height
     out = []
-    for rows, part in ((rows_o, slice(0, split)), (rows_t, slice(split, None))):
-        phone_digits = rows["phone"].str.replace_all(r"\D", "")
-        rows = rows.with_columns(
-            name_key=name_keys[part],
-            country_key=pl.when(countries[part] != "").then(country_codes[part]),
-            city_key=pl.when(cities[part] != "").then(cities[part]),
-            # The last nine digits: "+1 (555) 010-2000" and "555 010 2000" agree; shorter is noise.
-            phone_key=pl.when(phone_digits.str.len_chars() >= 7).then(phone_digits.str.slice(-9)),
-        )
-        # How many accounts of this list carry the name (ambiguity, for the evidence rules).
+    for rows, table in ((looked[0], new[:split]), (looked[1], new[split:])):
+        done = rows.filter(pl.col("_known")).drop("_known")
+        redone = rows.filter(~pl.col("_known")).drop("_known", *_FORM_KEYS).join(
+            table, on=list(FIELDS), how="left", nulls_equal=True)
+        rows = pl.concat([done, redone.select(done.columns)]).sort("row")
+        pieces = rows.select("acct", "row", domain="domain_keys").explode("domain").filter(pl.col("domain").is_not_null())
+        out.append((rows.drop("domain_keys"), pieces))
+    reused = sum(int(r["_known"].sum()) for r in looked)
+    info = {"normalised_rows": both.height, "reused_forms": reused, "full_reason": ""}
+    (rows_o, pieces_o), (rows_t, pieces_t) = out
+    return *_with_name_counts(rows_o, rows_t), pieces_o, pieces_t, info
+
+
+def _with_name_counts(*sides: pl.DataFrame) -> list[pl.DataFrame]:
+    """How many accounts of its list carry each row's name (ambiguity, for the evidence rules)."""
+    out = []
+    for rows in sides:
         accounts = pl.len() if rows["acct"].n_unique() == rows.height else pl.col("acct").n_unique()
         out.append(rows.with_columns(name_accounts=accounts.over("name_key").cast(pl.UInt32)))
-    pieces_o = pieces_o.with_columns(domain=piece_keys[: pieces_o.height])
-    pieces_t = pieces_t.with_columns(domain=piece_keys[pieces_o.height :])
-    return out[0], out[1], pieces_o, pieces_t
+    return out
+
+
+def _forms(rows: pl.DataFrame, pieces: pl.DataFrame) -> pl.DataFrame:
+    """The forms of one side to keep for the next run (``FORMS_SCHEMA``, one row per distinct
+    id and fields)."""
+    grouped = pieces.group_by("row").agg(domain_keys=pl.col("domain"))
+    return (
+        rows.select("row", "id", *FIELDS, *_KEYS).join(grouped, on="row", how="left")
+        .with_columns(pl.col("domain_keys").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .drop("row").unique(["id", *FIELDS], maintain_order=True)
+        .cast(FORMS_SCHEMA)
+    )
+
+
+def list_changes(previous: pl.DataFrame | None, current: Any) -> dict[str, int] | None:
+    """Ids added, removed and edited (matching fields changed) since the forms ``previous`` were
+    kept, and the rows of ``current`` with an added or edited id; None without usable forms."""
+    if previous is None or dict(previous.schema) != FORMS_SCHEMA:
+        return None
+    old = previous.select("id", *FIELDS).unique()
+    new = accounts_frame(current).select("id", *FIELDS)
+    keys = ["id", *FIELDS]
+    old_ids, new_ids = old.select("id").unique(), new.select("id").unique()
+    added = new_ids.join(old_ids, on="id", how="anti", nulls_equal=True)
+    removed = old_ids.join(new_ids, on="id", how="anti", nulls_equal=True)
+    differing = pl.concat([
+        new.unique().join(old, on=keys, how="anti", nulls_equal=True).select("id"),
+        old.join(new.unique(), on=keys, how="anti", nulls_equal=True).select("id"),
+    ]).unique()
+    edited = differing.join(pl.concat([added, removed]), on="id", how="anti", nulls_equal=True)
+    touched = pl.concat([added, edited])
+    return {
+        "added": added.height, "removed": removed.height, "edited": edited.height,
+        "rows_rematched": new.join(touched, on="id", how="semi", nulls_equal=True).height,
+        "rows": new.height,
+    }
 
 
 def _usable_domains(pieces_o: pl.DataFrame, pieces_t: pl.DataFrame, options: MatchOptions):

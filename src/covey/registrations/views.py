@@ -98,6 +98,12 @@ def registration_create(request: HttpRequest) -> HttpResponse:
     initial = {}
     if user.is_vendor and request.GET.get("partner"):
         initial["partner"] = request.GET["partner"][:24]
+    overlap = None
+    if request.GET.get("overlap"):  # started from a co-sell target: only what its sharing shows this user
+        from covey.accountmaps.selectors import registration_prefill
+
+        overlap = registration_prefill(user=user, public_id=request.GET["overlap"][:40])
+        initial.update(company_name=overlap["company_name"], domain=overlap["domain"])
     form = RegistrationForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -107,7 +113,7 @@ def registration_create(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(reverse("registration_submitted", kwargs={"public_id": reg.public_id}))
     program = RegistrationProgram.current()
-    return render(request, "registrations/registration_form.html", {"form": form, "program": program})
+    return render(request, "registrations/registration_form.html", {"form": form, "program": program, "overlap": overlap})
 
 
 @login_required
