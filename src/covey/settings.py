@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "covey.mdf",
     "covey.interchange",
     "covey.analytics",
+    "covey.surveys",
 ]
 
 MIDDLEWARE = [

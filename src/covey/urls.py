@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("covey.accountmaps.urls")),
     path("", include("covey.mdf.urls")),
     path("analytics/", include("covey.analytics.urls")),
+    path("surveys/", include("covey.surveys.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"
