@@ -170,3 +170,50 @@ def test_link_page_answers_once_and_refuses_others(cast, client):
     again = client.post(url, {"score": "10"})
     assert again.status_code == 409 and b"already answered" in again.content
     assert client.get(reverse("survey_answer_link", kwargs={"token": "x" + services.token_for(inv)})).status_code == 404
+
+
+def test_api_create_send_answer_results(cast, client):
+    import json
+
+    today = timezone.localdate()
+    client.force_login(cast.partner_manager)
+    made = client.post("/api/surveys/campaigns", json.dumps({
+        "name": "API pulse", "audience_all": False, "partner_types": ["reseller"], "opens_on": str(today),
+        "closes_on": str(today + timedelta(days=3))}), content_type="application/json")
+    assert made.status_code == 201, made.content
+    cid = made.json()["id"]
+    bad = client.post("/api/surveys/campaigns", json.dumps({"name": "x", "opens_on": str(today), "closes_on": str(today - timedelta(days=1))}),
+                      content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
+    assert client.post(f"/api/surveys/campaigns/{cid}/send").json()["status"] == "open"
+    client.force_login(cast.b_rep)
+    assert client.post(f"/api/surveys/campaigns/{cid}/answer", json.dumps({"score": 10, "comment": "Good"}),
+                       content_type="application/json").status_code == 201
+    again = client.post(f"/api/surveys/campaigns/{cid}/answer", json.dumps({"score": 1}), content_type="application/json")
+    assert again.status_code == 422 and services.ALREADY_ANSWERED in again.content.decode()
+    client.force_login(cast.b_admin)
+    client.post(f"/api/surveys/campaigns/{cid}/answer", json.dumps({"score": 5}), content_type="application/json")
+    client.force_login(cast.a_rep)  # not in the audience (Alpha is an integrator)
+    assert client.post(f"/api/surveys/campaigns/{cid}/answer", json.dumps({"score": 5}),
+                       content_type="application/json").status_code == 404
+    assert client.get(f"/api/surveys/campaigns/{cid}/results").status_code == 404
+    client.force_login(cast.finance)
+    r = client.get(f"/api/surveys/campaigns/{cid}/results").json()
+    assert r["invited"] == 2 and r["score"] == {"nps": "0.0", "answers": 2, "promoters": 1, "passives": 0, "detractors": 1}
+    assert [(g["key"], g["nps"]) for g in r["by_type"]] == [("reseller", "0.0")]
+    assert [c["comment"] for c in r["comments"]] == ["Good"]
+
+
+def test_results_page_and_metric_drill_down(cast, client):
+    today = timezone.localdate()
+    campaign = _campaign(cast, opens=today, closes=today + timedelta(days=7))
+    services.campaign_send(campaign=campaign, actor=cast.vendor_admin)
+    services.answer_submit(invitation=Invitation.objects.get(campaign=campaign, user=cast.a_rep), score=4, comment="Slow payouts")
+    client.force_login(cast.executive)
+    page = client.get(f"/surveys/{campaign.public_id}/").content.decode()
+    assert "Slow payouts" in page and "-100.0" in page
+    assert "Q1 pulse" in client.get("/surveys/").content.decode()
+    drill = client.get("/analytics/metrics/partner_nps/")
+    assert drill.status_code == 302 and drill["Location"].startswith("/surveys/answers/")
+    assert "Slow payouts" in client.get(drill["Location"]).content.decode()
+    assert "Partner NPS" in client.get("/analytics/").content.decode()
