@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "covey.interchange",
     "covey.analytics",
     "covey.surveys",
+    "covey.ecosystem",
 ]
 
 MIDDLEWARE = [

@@ -105,6 +105,11 @@ def campaign_out(c: Campaign) -> dict:
             "reminded_at": c.reminded_at, "closed_at": c.closed_at}
 
 
+def answer_out(a: Answer) -> dict:
+    return {"id": a.public_id, "campaign": a.campaign.public_id, "score": a.score, "comment": a.comment,
+            "answered_at": a.answered_at}
+
+
 def tally_out(t) -> dict:
     return {"nps": None if t.nps is None else str(t.nps), "answers": t.total, "promoters": t.promoters,
             "passives": t.passives, "detractors": t.detractors}
@@ -174,16 +179,12 @@ def campaign_results(request: HttpRequest, id: str):
 
 @router.post("/surveys/campaigns/{id}/answer", response={201: AnswerOut, **WRITE_ERRORS}, operation_id="surveys_answer",
              summary="Answer a survey", description="The signed-in partner user's own answer, once, while the campaign is open.")
-def answer(request: HttpRequest, id: str, payload: AnswerIn):
-    from django.http import JsonResponse
-
+def answer(request: HttpRequest, id: str, payload: AnswerIn, idempotency_key: str | None = idempotency_key_header()):
     user = user_of(request)
     invitation = (Invitation.objects.visible_to(user).select_related("campaign", "partner")
                   .filter(campaign__public_id=id[:40], user=user).first())
     if invitation is None:
         raise Http404("No survey for you with that id")
-    made: Answer = services.answer_submit(invitation=invitation, score=payload.score, comment=payload.comment, via="api",
-                                          now=timezone.now())
-    return JsonResponse(AnswerOut.model_validate({"id": made.public_id, "campaign": invitation.campaign.public_id,
-                                                  "score": made.score, "comment": made.comment,
-                                                  "answered_at": made.answered_at}).model_dump(mode="json"), status=201)
+    return create_once(request, key=idempotency_key, schema=AnswerOut, render=answer_out,
+                       make=lambda: services.answer_submit(invitation=invitation, score=payload.score,
+                                                           comment=payload.comment, via="api", now=timezone.now()))
