@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "covey.analytics",
     "covey.surveys",
     "covey.ecosystem",
+    "covey.recognition",
 ]
 
 MIDDLEWARE = [

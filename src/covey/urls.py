@@ -29,6 +29,7 @@ urlpatterns = [
     path("analytics/ecosystem/", include("covey.ecosystem.urls")),  # before analytics/
     path("analytics/", include("covey.analytics.urls")),
     path("surveys/", include("covey.surveys.urls")),
+    path("recognition/", include("covey.recognition.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"
