@@ -217,3 +217,14 @@ def test_results_page_and_metric_drill_down(cast, client):
     assert drill.status_code == 302 and drill["Location"].startswith("/surveys/answers/")
     assert "Slow payouts" in client.get(drill["Location"]).content.decode()
     assert "Partner NPS" in client.get("/analytics/").content.decode()
+
+
+def test_demo_scenario_once(cast):
+    from covey.demo.surveys_scenario import seed_surveys
+    from covey.surveys.models import Campaign
+
+    answered = seed_surveys(admin_email=cast.vendor_admin.email, today=date(2026, 5, 10))
+    assert answered == 4  # five partner users, the fifth does not answer
+    campaign = Campaign.objects.get()
+    assert campaign.status == CampaignStatus.CLOSED and campaign.answers.count() == 4
+    assert seed_surveys(admin_email=cast.vendor_admin.email, today=date(2026, 5, 10)) == 0
