@@ -109,6 +109,6 @@ def register_metric() -> None:
     from covey.analytics import metrics as M
 
     M.METRICS.setdefault("partner_nps", M.Metric(
-        "partner_nps", "Partner NPS", DEFINITION, "score", lambda cube: period_nps(cube.filters),
+        "partner_nps", "Partner NPS", DEFINITION, "points", lambda cube: period_nps(cube.filters),
         "link:survey_answers", for_partners=False))
 
