@@ -178,7 +178,7 @@ def test_a_quarter_with_only_lost_deals_has_a_zero_win_rate(cast):
 def test_every_metric_has_a_name_and_a_written_definition():
     for metric in M.METRICS.values():
         assert metric.name and len(metric.definition) > 40, metric.key
-        assert metric.unit in ("money", "count", "ratio", "days")
+        assert metric.unit in ("money", "count", "ratio", "days", "points"), metric.key  # points: partner_nps
 
 
 def test_bad_period_and_unknown_partner_are_clear_errors(cast):

@@ -53,6 +53,7 @@ from covey.payouts.api import router as payouts_router
 from covey.plans.api import router as plans_router
 from covey.programs.api import router as programs_router
 from covey.registrations.api import router as registrations_router
+from covey.surveys.api import router as surveys_router
 from covey.tierreviews.api import router as tierreviews_router
 from covey.webhooks.api import router as webhooks_router
 
@@ -294,6 +295,7 @@ api.add_router("", accountmaps_router)
 api.add_router("", mdf_router)
 api.add_router("", interchange_router)
 api.add_router("", analytics_router)
+api.add_router("", surveys_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "covey.mdf",
     "covey.interchange",
     "covey.analytics",
+    "covey.surveys",
+    "covey.ecosystem",
+    "covey.recognition",
 ]
 
 MIDDLEWARE = [

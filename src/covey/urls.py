@@ -26,7 +26,10 @@ urlpatterns = [
     path("opportunities/<str:public_id>/events/add/", payout_views.deal_event_add, name="deal_event_add"),
     path("", include("covey.accountmaps.urls")),
     path("", include("covey.mdf.urls")),
+    path("analytics/ecosystem/", include("covey.ecosystem.urls")),  # before analytics/
     path("analytics/", include("covey.analytics.urls")),
+    path("surveys/", include("covey.surveys.urls")),
+    path("recognition/", include("covey.recognition.urls")),
 ]
 
 handler400 = "covey.core.views.bad_request"

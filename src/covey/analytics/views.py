@@ -163,6 +163,8 @@ def metric_records(request: HttpRequest, key: str) -> HttpResponse:
     metric = M.METRICS.get(key[:60])
     if metric is None or metric not in M.metrics_for(request.user):
         raise Http404("No metric with that key")
+    if metric.records.startswith("link:"):  # a metric whose records live in another app's page
+        return redirect(reverse(metric.records[5:]) + (f"?{request.GET.urlencode()}" if request.GET else ""))
     try:
         filters, partner = M.parse_filters(request.GET, user=request.user)
     except M.FilterError as exc:

@@ -18,9 +18,11 @@ def covey(request):
             nav.append(("evaluation_ranking", "Evaluation"))
             nav.append(("tier_review_list", "Tier reviews"))
             nav.append(("analytics_dashboard", "Analytics"))
+            nav.append(("survey_campaign_list", "Partner surveys"))
         else:
             nav.append(("my_tier", "Our tier"))
             nav.append(("analytics_partner_dashboard", "Our performance"))
+            nav.append(("survey_mine", "Surveys"))
         nav.append(("agreement_list", "Agreements"))
         nav.append(("program_list", "Programs"))
         # Partner users see the accounts of the deals their partner is on.

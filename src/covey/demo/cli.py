@@ -157,6 +157,12 @@ def demo(
                 other_rep_email=by_role.get("Partner rep (another partner)", "")):
         console.print("Added the MDF scenario: a program with MDF per tier, this quarter's budget and allocations, an "
                       "approved request and a webinar claimed and reimbursed on the partner's statement.")
+    from covey.demo.surveys_scenario import seed_surveys
+
+    answers = seed_surveys(admin_email=by_role.get("Vendor admin", ""))
+    if answers:
+        console.print(f"Added the partner NPS scenario: last quarter's closed pulse survey with {answers} answers, "
+                      "and last quarter's partner awards.")
     where = settings.DATABASES["default"]["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} database"
     console.print(f"Database: {where}")
 
