@@ -13,6 +13,7 @@ from covey.analytics import scorecard as S
 from covey.analytics.models import DealRollup, RollupChange
 from covey.core.models import VendorSettings
 from covey.core.schedule import run_jobs
+from covey.crm.models import Opportunity
 from tests.test_analytics_metrics import _deal, quarter  # noqa: F401  (the worked-example quarter)
 
 PERIODS = ("2026Q2", "2026Q1", "2026", "2025Q1")
@@ -42,6 +43,10 @@ def _assert_same(cast) -> None:
         with_rollups, direct = S.deal_figures(partner.pk, quarters), S.deal_figures(partner.pk, quarters, source="direct")
         assert with_rollups[2] is not None and direct[2] is None
         assert with_rollups[:2] == direct[:2], partner
+        for q in quarters:  # top deals from the links table: the same deals, in the same order
+            assert [o.pk for o in S.top_deals(partner, q)] == list(
+                Opportunity.objects.filter(partner_links__partner=partner, close_date__range=(q.start, q.end))
+                .exclude(stage="Closed Lost").order_by("-amount_minor", "id").values_list("pk", flat=True)[:10])
 
 
 def test_the_rollups_equal_the_direct_computation_for_every_filter(quarter):  # noqa: F811

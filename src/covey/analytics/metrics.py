@@ -343,9 +343,13 @@ def _grouped(rows, n_keys: int, qpos: int, calendar) -> dict[tuple, list[int]]:
     """Rows summed by their first ``n_keys`` columns (column ``qpos`` turned into its quarter key), so
     each (…, currency, quarter) group is converted and rounded once however the rows were split."""
     out: dict[tuple, list[int]] = {}
+    keys: dict = {}  # month → quarter key, worked out once per month
     for row in rows:
         key = list(row[:n_keys])
-        key[qpos] = quarter_key(key[qpos], calendar)
+        q = key[qpos]
+        if q not in keys:
+            keys[q] = quarter_key(q, calendar)
+        key[qpos] = keys[q]
         acc = out.setdefault(tuple(key), [0] * (len(row) - n_keys))
         for i, v in enumerate(row[n_keys:]):
             acc[i] += int(v or 0)

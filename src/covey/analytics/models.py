@@ -193,29 +193,33 @@ class PartnerRollup(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["partner_id", "basis", "month"], name="partner_rollup_partner"),
-                   models.Index(fields=["basis", "month", "stage"], name="partner_rollup_month")]
+                   # Covering (PostgreSQL): the program dashboard's per-partner reads are index-only scans.
+                   models.Index(fields=["basis", "month", "stage"], name="partner_rollup_month",
+                                include=["partner_id", "sourcing", "currency", "amount_minor"])]
 
     def __str__(self) -> str:
         return f"partner {self.partner_id} {self.basis} {self.month} {self.stage} {self.currency}"
 
 
-class SharedDealLink(models.Model):
-    """A partner link of a deal with more than one partner, with the deal's facts: what a partner
-    filter needs to count such a deal once, in the motion its counted partners give it."""
+class DealLink(models.Model):
+    """Every partner link with its deal's facts: what a partner filter needs to count a deal with
+    several partners (``shared``) once, in the motion its counted partners give it, and what a
+    scorecard's top deals are picked from without visiting every deal of a busy partner."""
 
     opportunity_id = models.BigIntegerField()
     partner_id = models.BigIntegerField()
     sourcing = models.BooleanField()
+    shared = models.BooleanField()
     currency = models.CharField(max_length=3)
     created_month = models.IntegerField()
-    close_month = models.IntegerField(null=True, help_text="Won and lost deals only")
+    close_month = models.IntegerField()
     stage = models.CharField(max_length=30)
     amount_minor = models.BigIntegerField()
-    cycle_days = models.BigIntegerField(null=True)
+    cycle_days = models.BigIntegerField(null=True, help_text="Won and lost deals only")
 
     class Meta:
-        indexes = [models.Index(fields=["partner_id"], name="shared_link_partner"),
-                   models.Index(fields=["opportunity_id"], name="shared_link_deal")]
+        indexes = [models.Index(fields=["partner_id", "close_month", "amount_minor"], name="deal_link_partner"),
+                   models.Index(fields=["opportunity_id"], name="deal_link_deal")]
 
     def __str__(self) -> str:
         return f"deal {self.opportunity_id} partner {self.partner_id}"

@@ -10,8 +10,9 @@ at read time per (currency, quarter) exactly as the direct computation does):
 - ``PartnerRollup``: every partner link summed the same way per partner, split by whether the partner
   brought the deal and whether the deal has other partners (``shared``). Scorecards, per-partner
   revenue, active partners, and the single-partner deals of a partner filter come from here.
-- ``SharedDealLink``: the links of deals with two or more partners, one row each with the deal's
-  facts: a partner filter counts such a deal once, sourced if any *counted* partner brought it.
+- ``DealLink``: every partner link, one row each with the deal's facts: a partner filter counts a
+  deal with several partners (``shared``) once, sourced if any *counted* partner brought it; a
+  scorecard's top deals come from here.
   Under a partner filter, "other partners" = all partner deals − counted single − counted shared.
 
 Freshness: triggers on the deal and partner-link tables (``install_triggers``; put back after every
@@ -19,7 +20,7 @@ Freshness: triggers on the deal and partner-link tables (``install_triggers``; p
 ``RollupChange``. ``refresh`` (the periodic job ``analytics.refresh_rollups``, every minute under
 ``covey worker``) reads that log, recomputes only the touched groups — the (basis, month) rows of
 ``DealRollup`` for every old and new month, every ``PartnerRollup`` row of each partner on (or just
-removed from) a touched deal, and the ``SharedDealLink`` rows of each touched deal — and deletes the
+removed from) a touched deal, and the ``DealLink`` rows of each touched deal — and deletes the
 log rows it applied. Deletes and link removals are in the log like any change, so nothing is missed;
 ``covey analytics rebuild`` (or a log too long to apply) recomputes everything. A change of the
 installation's time zone or of ``VERSION`` makes the rollups unready until rebuilt; meanwhile every
@@ -47,7 +48,7 @@ MAX_LOG = 20_000  # more pending changes than this: rebuild instead of applying 
 CHUNK = 500
 LOCK_KEY = 0x636F7665  # PostgreSQL advisory lock taken by refresh and rebuild
 
-DEALS, PARTNERS, SHARED, CHANGES = ("analytics_dealrollup", "analytics_partnerrollup", "analytics_shareddeallink",
+DEALS, PARTNERS, LINKS, CHANGES = ("analytics_dealrollup", "analytics_partnerrollup", "analytics_deallink",
                                     "analytics_rollupchange")
 
 
@@ -183,16 +184,15 @@ def _fill_partners(scope: str, params: list, months: list[int], *, whole: bool) 
         )
 
 
-def _fill_shared(scope: str, params: list, months: list[int], *, whole: bool) -> None:
+def _fill_links(scope: str, params: list, months: list[int], *, whole: bool) -> None:
     source, shared, _ = _links_sql(months, whole=whole)
     created, cparams = _month_sql("o.created_at", is_datetime=True, months=months)
     closed, dparams = _month_sql("o.close_date", is_datetime=False, months=months)
-    is_closed = f"o.stage IN ('{M.WON}', '{M.LOST}')"
     _execute(
-        f"INSERT INTO {SHARED} (opportunity_id, partner_id, sourcing, currency, created_month, close_month, stage, "
-        f"amount_minor, cycle_days) SELECT l.opportunity_id, l.partner_id, {_src()}, o.currency, {created}, "
-        f"CASE WHEN {is_closed} THEN {closed} END, o.stage, o.amount_minor, CASE WHEN {is_closed} THEN {M._cycle_days()} END "
-        f"FROM {source} WHERE {shared} AND ({scope})",
+        f"INSERT INTO {LINKS} (opportunity_id, partner_id, sourcing, shared, currency, created_month, close_month, stage, "
+        f"amount_minor, cycle_days) SELECT l.opportunity_id, l.partner_id, {_src()}, {shared}, o.currency, {created}, "
+        f"{closed}, o.stage, o.amount_minor, CASE WHEN o.stage IN ('{M.WON}', '{M.LOST}') THEN {M._cycle_days()} END "
+        f"FROM {source} WHERE ({scope})",
         cparams + dparams + params,
     )
 
@@ -247,19 +247,20 @@ def rebuild() -> dict:
         _lock(wait=True)
         as_of = timezone.now()
         pending = list(RollupChange.objects.values_list("id", flat=True))  # applied by this rebuild
-        for table in (DEALS, PARTNERS, SHARED):
+        for table in (DEALS, PARTNERS, LINKS):
             _execute(f"DELETE FROM {table}", [])
         months = _data_months()
         for basis in ("created", "closed"):
             _fill_deals(basis, "1 = 1", [], months, whole=True)
         _fill_partners("1 = 1", [], months, whole=True)
-        _fill_shared("1 = 1", [], months, whole=True)
+        _fill_links("1 = 1", [], months, whole=True)
         _forget(pending)
         seconds = time.perf_counter() - started
         _save_state(as_of=as_of, built=True, seconds=seconds, changes=len(pending))
-    if connection.vendor == "postgresql":
-        for table in (DEALS, PARTNERS, SHARED):
-            _execute(f"ANALYZE {table}", [])
+    if connection.vendor == "postgresql":  # fresh statistics, and a visibility map for index-only scans
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+        for table in (DEALS, PARTNERS, LINKS):
+            _execute(f"{verb} {table}", [])
     return {"rebuilt": True, "changes": len(pending), "seconds": round(time.perf_counter() - started, 3)}
 
 
@@ -298,8 +299,8 @@ def refresh() -> dict:
             _fill_partners(where.replace("partner_id", "l.partner_id", 1), params, months, whole=False)
         for chunk in _chunks(deals):
             where, params = _in("opportunity_id", chunk)
-            _execute(f"DELETE FROM {SHARED} WHERE {where}", params)
-            _fill_shared(where.replace("opportunity_id", "l.opportunity_id", 1), params, months, whole=False)
+            _execute(f"DELETE FROM {LINKS} WHERE {where}", params)
+            _fill_links(where.replace("opportunity_id", "l.opportunity_id", 1), params, months, whole=False)
         _forget([row[0] for row in log])
         seconds = time.perf_counter() - started
         _save_state(as_of=as_of, built=False, seconds=seconds, changes=len(log))
@@ -427,15 +428,17 @@ class Reader:
             f"{pwhere} GROUP BY 1, 2, 3, 4", [basis] + span + pparams)
         column = "created_month" if basis == "created" else "close_month"
         cycle = "0" if basis == "created" else "COALESCE(cycle_days, 0)"
+        closed = "" if basis == "created" else f" AND stage IN ('{M.WON}', '{M.LOST}')"
         shared = M._rows(
             f"SELECT CASE WHEN t.src = 1 THEN 'sourced' ELSE 'influenced' END, t.currency, t.month, t.stage, COUNT(*), "
             f"SUM(t.amount), SUM(t.cycle) FROM (SELECT opportunity_id, MAX(CASE WHEN sourcing THEN 1 ELSE 0 END) AS src, "
             f"MAX(currency) AS currency, MAX({column}) AS month, MAX(stage) AS stage, MAX(amount_minor) AS amount, "
-            f"MAX({cycle}) AS cycle FROM {SHARED} WHERE {column} BETWEEN %s AND %s{pwhere} GROUP BY opportunity_id) t "
+            f"MAX({cycle}) AS cycle FROM {LINKS} WHERE shared AND {column} BETWEEN %s AND %s{closed}{pwhere} "
+            "GROUP BY opportunity_id) t "
             "GROUP BY 1, 2, 3, 4", span + pparams)
         for motion, currency, month, stage, n, amount, cyc in single + shared:
             out.append((motion, currency, month, stage, n, amount, cyc))
-            acc = other[(currency, month, stage)]
+            acc = other.setdefault((currency, month, stage), [0, 0, 0])
             acc[0], acc[1], acc[2] = acc[0] - n, acc[1] - amount, acc[2] - cyc
         out += [("other", c, m, s, n, a, y) for (c, m, s), (n, a, y) in other.items() if n]
         return out
@@ -457,10 +460,13 @@ class Reader:
         """Partners on a deal created or won in the period (``won_only``: won)."""
         pwhere, pparams = self._partners("partner_id")
         span = self._span(quarters)
-        cond, params = "(basis = 'closed' AND stage = %s AND month BETWEEN %s AND %s)", [M.WON] + span
+        # A UNION of two index-only scans (the covering index), not one OR (a bitmap heap scan).
+        sql = f"SELECT partner_id FROM {PARTNERS} WHERE basis = 'closed' AND stage = %s AND month BETWEEN %s AND %s{pwhere}"
+        params = [M.WON] + span + pparams
         if not won_only:
-            cond, params = f"({cond} OR (basis = 'created' AND month BETWEEN %s AND %s))", params + span
-        return {r[0] for r in M._rows(f"SELECT DISTINCT partner_id FROM {PARTNERS} WHERE {cond}{pwhere}", params + pparams)}
+            sql += f" UNION SELECT partner_id FROM {PARTNERS} WHERE basis = 'created' AND month BETWEEN %s AND %s{pwhere}"
+            params += span + pparams
+        return {r[0] for r in M._rows(sql, params)}
 
 
 def partner_rows(partner_id: int, quarters) -> list[tuple]:
@@ -469,3 +475,11 @@ def partner_rows(partner_id: int, quarters) -> list[tuple]:
     return M._rows(f"SELECT basis, month, CASE WHEN sourcing THEN 1 ELSE 0 END, stage, currency, SUM(deals), "
                    f"SUM(amount_minor) FROM {PARTNERS} WHERE partner_id = %s AND month BETWEEN %s AND %s "
                    "GROUP BY 1, 2, 3, 4, 5", [partner_id] + span)
+
+
+def top_deal_ids(partner_id: int, quarter, limit: int) -> list[int]:
+    """The partner's largest deals not lost that close in ``quarter`` (whole months), largest first."""
+    rows = M._rows(f"SELECT opportunity_id FROM {LINKS} WHERE partner_id = %s AND close_month BETWEEN %s AND %s "
+                   f"AND stage <> %s ORDER BY amount_minor DESC, opportunity_id LIMIT %s",
+                   [partner_id, month_of(quarter.start), month_of(quarter.end), M.LOST, limit])
+    return [r[0] for r in rows]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from covey.bench.database import BenchError
 
-READY_TIMEOUT = 90.0  # collectstatic on a cold var dir plus the server's boot
+READY_TIMEOUT = 240.0  # collectstatic on a cold var dir plus the server's boot, on a busy shared machine
 
 
 def free_port() -> int:
