@@ -247,12 +247,14 @@ def manage(ctx: typer.Context) -> None:
 
 
 def _register_feature_commands() -> None:
+    from covey.analytics.cli import analytics_app
     from covey.bench.cli import bench_app
     from covey.crm.cli import export_app, import_app
     from covey.demo.cli import demo, seed
     from covey.interchange.cli import ace_app, referrals_app
     from covey.payouts.cli import payouts_app
 
+    app.add_typer(analytics_app, name="analytics", help="Rebuild or refresh the analytics rollups the dashboards read.")
     app.add_typer(bench_app, name="bench", help="Load benchmarks against the production server (JSON line last).")
     app.add_typer(import_app, name="import", help="Import accounts or opportunities from CSV or JSON.")
     app.add_typer(export_app, name="export", help="Export accounts or opportunities to CSV or JSON.")

@@ -306,6 +306,7 @@ class Cube:
     incentives: int  # base minor, ledger entries for the period's quarters
     overhead: int  # base minor, configured overhead for the period
     missing_rates: list[tuple[str, str]]
+    as_of: datetime | None = None  # read from rollups brought up to date at this moment; None: computed now
 
     def total(self, table: str, motions, keys=None) -> Bucket:
         source = getattr(self, table)
@@ -338,32 +339,46 @@ def period_quarters(period: Period) -> list[Period]:
     return VendorSettings.current().calendar.quarters(period.fiscal_year)
 
 
-def build_cube(f: Filters, *, timings: dict[str, float] | None = None) -> Cube:
+def _grouped(rows, n_keys: int, qpos: int, calendar) -> dict[tuple, list[int]]:
+    """Rows summed by their first ``n_keys`` columns (column ``qpos`` turned into its quarter key), so
+    each (…, currency, quarter) group is converted and rounded once however the rows were split."""
+    out: dict[tuple, list[int]] = {}
+    keys: dict = {}  # month → quarter key, worked out once per month
+    for row in rows:
+        key = list(row[:n_keys])
+        q = key[qpos]
+        if q not in keys:
+            keys[q] = quarter_key(q, calendar)
+        key[qpos] = keys[q]
+        acc = out.setdefault(tuple(key), [0] * (len(row) - n_keys))
+        for i, v in enumerate(row[n_keys:]):
+            acc[i] += int(v or 0)
+    return out
+
+
+def build_cube(f: Filters, *, timings: dict[str, float] | None = None, source: str = "auto") -> Cube:
+    """Every aggregate the metrics need. ``source``: "direct" scans the deals (the reference), "rollups"
+    reads ``rollups`` (which must be built), "auto" reads the rollups when they are built (never for the
+    bench's id slice) and scans otherwise. Both give the same numbers: the readers return the same rows."""
     import time as _time
+
+    from covey.analytics import rollups
 
     clock = _time.perf_counter
     timings = {} if timings is None else timings
+    state = None if source == "direct" or f.opportunity_ids else rollups.current_state()
+    if source == "rollups" and state is None:
+        raise RuntimeError("The analytics rollups are not built: run covey analytics rebuild.")
+    reader = rollups.Reader(f) if state is not None else DirectReader(f)
     quarters = trend_quarters(f.period, max(TREND_QUARTERS, len(period_quarters(f.period)) * 2))
     period_keys = [p.key for p in period_quarters(f.period)]
     fx = Converter.for_quarters([q.key for q in quarters])
-    opp, link = _tables()
-    join, motion, mparams = _motion_join(f)
-    ids_sql, ids_params = _id_range(f)
-    first, last = quarters[0], quarters[-1]
 
     t = clock()
-    qcase, qparams = _quarter_case("o.created_at", quarters, is_datetime=True)
-    rows = _rows(
-        f"SELECT {motion} AS motion, o.currency, {qcase} AS q, o.stage, COUNT(*), SUM(o.amount_minor) "
-        f"FROM {opp} o {join} WHERE o.created_at >= %s AND o.created_at < %s{ids_sql} "
-        f"GROUP BY 1, 2, 3, 4",
-        qparams + mparams + [_start(first.start), _start(last.end + timedelta(days=1))] + ids_params,
-    )
     pipeline: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
     funnel: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
-    for m, currency, q, stage, n, amount in rows:
-        q = quarter_key(q, fx.calendar)
-        value = fx.to_base(amount or 0, currency, q)
+    for (m, currency, q, stage), (n, amount) in _grouped(reader.created(quarters), 4, 2, fx.calendar).items():
+        value = fx.to_base(amount, currency, q)
         if value is None:
             continue
         b = pipeline[(m, q)]
@@ -376,31 +391,23 @@ def build_cube(f: Filters, *, timings: dict[str, float] | None = None) -> Cube:
     timings["pipeline"] = clock() - t
 
     t = clock()
-    ccase, cparams = _quarter_case("o.close_date", quarters, is_datetime=False)
-    rows = _rows(
-        f"SELECT {motion} AS motion, o.currency, {ccase} AS q, o.stage, COUNT(*), SUM(o.amount_minor), "
-        f"SUM({_cycle_days()}) FROM {opp} o {join} "
-        f"WHERE o.close_date BETWEEN %s AND %s AND o.stage IN (%s, %s){ids_sql} GROUP BY 1, 2, 3, 4",
-        cparams + mparams + [first.start, last.end, WON, LOST] + ids_params,
-    )
     won: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
     lost: dict[tuple[str, str], Bucket] = defaultdict(Bucket)
-    for m, currency, q, stage, n, amount, cycle in rows:
-        q = quarter_key(q, fx.calendar)
-        value = fx.to_base(amount or 0, currency, q)
+    for (m, currency, q, stage), (n, amount, cycle) in _grouped(reader.closed(quarters), 4, 2, fx.calendar).items():
+        value = fx.to_base(amount, currency, q)
         if value is None:
             continue
         b = (won if stage == WON else lost)[(m, q)]
         b.count += n
         b.amount += value
-        b.cycle_days += int(cycle or 0)
+        b.cycle_days += cycle
     timings["closed"] = clock() - t
 
     t = clock()
-    partner_revenue, partner_sourced = _partner_revenue(f, fx)
+    partner_revenue, partner_sourced = _partner_revenue(reader, fx, period_quarters(f.period))
     timings["partners"] = clock() - t
     t = clock()
-    active = _active_partners(f)
+    active = _active_partners(f, reader)
     timings["active"] = clock() - t
     t = clock()
     incentives = _incentives(f, fx, period_keys)
@@ -409,7 +416,8 @@ def build_cube(f: Filters, *, timings: dict[str, float] | None = None) -> Cube:
 
     overhead = AnalyticsSettings.current().overhead_per_quarter_minor * len(period_keys)
     return Cube(f, quarters, period_keys, fx.base, dict(pipeline), dict(funnel), dict(won), dict(lost),
-                partner_revenue, partner_sourced, active, incentives, overhead, sorted(fx.missing))
+                partner_revenue, partner_sourced, active, incentives, overhead, sorted(fx.missing),
+                as_of=state.as_of if state is not None else None)
 
 
 def _partner_where(f: Filters, alias: str) -> tuple[str, list]:
@@ -419,23 +427,72 @@ def _partner_where(f: Filters, alias: str) -> tuple[str, list]:
     return f" AND {alias}.partner_id IN ({sub})", params
 
 
-def _partner_revenue(f: Filters, fx: Converter) -> tuple[dict[int, int], dict[int, int]]:
+class DirectReader:
+    """The Cube's deal aggregates straight from the deals and their links (the reference computation)."""
+
+    def __init__(self, f: Filters) -> None:
+        self.f = f
+
+    def created(self, quarters: list[Period]) -> list[tuple]:
+        """(motion, currency, quarter, stage, deals, amount) of the deals created in ``quarters``."""
+        opp, _ = _tables()
+        join, motion, mparams = _motion_join(self.f)
+        ids_sql, ids_params = _id_range(self.f)
+        qcase, qparams = _quarter_case("o.created_at", quarters, is_datetime=True)
+        return _rows(
+            f"SELECT {motion} AS motion, o.currency, {qcase} AS q, o.stage, COUNT(*), SUM(o.amount_minor) "
+            f"FROM {opp} o {join} WHERE o.created_at >= %s AND o.created_at < %s{ids_sql} "
+            f"GROUP BY 1, 2, 3, 4",
+            qparams + mparams + [_start(quarters[0].start), _start(quarters[-1].end + timedelta(days=1))] + ids_params,
+        )
+
+    def closed(self, quarters: list[Period]) -> list[tuple]:
+        """(motion, currency, quarter, stage, deals, amount, cycle days) of the deals won or lost in ``quarters``."""
+        opp, _ = _tables()
+        join, motion, mparams = _motion_join(self.f)
+        ids_sql, ids_params = _id_range(self.f)
+        ccase, cparams = _quarter_case("o.close_date", quarters, is_datetime=False)
+        return _rows(
+            f"SELECT {motion} AS motion, o.currency, {ccase} AS q, o.stage, COUNT(*), SUM(o.amount_minor), "
+            f"SUM({_cycle_days()}) FROM {opp} o {join} "
+            f"WHERE o.close_date BETWEEN %s AND %s AND o.stage IN (%s, %s){ids_sql} GROUP BY 1, 2, 3, 4",
+            cparams + mparams + [quarters[0].start, quarters[-1].end, WON, LOST] + ids_params,
+        )
+
+    def partner_revenue(self, quarters: list[Period]) -> list[tuple]:
+        """(partner id, currency, quarter, sourcing 0/1, won amount) over ``quarters``."""
+        opp, link = _tables()
+        pwhere, pparams = _partner_where(self.f, "l")
+        ids_sql, ids_params = _id_range(self.f)
+        qcase, qparams = _quarter_case("o.close_date", quarters, is_datetime=False)
+        return _rows(
+            f"SELECT l.partner_id, o.currency, {qcase} AS q, CASE WHEN l.role IN {_sourcing_sql()} THEN 1 ELSE 0 END, "
+            f"SUM(o.amount_minor) FROM {link} l JOIN {opp} o ON o.id = l.opportunity_id "
+            f"WHERE o.stage = %s AND o.close_date BETWEEN %s AND %s{pwhere}{ids_sql} GROUP BY 1, 2, 3, 4",
+            qparams + [WON, quarters[0].start, quarters[-1].end] + pparams + ids_params,
+        )
+
+    def deal_partners(self, quarters: list[Period], *, won_only: bool) -> set[int]:
+        """Partners on a deal created or won in ``quarters`` (``won_only``: won)."""
+        opp, link = _tables()
+        pwhere, pparams = _partner_where(self.f, "l")
+        ids_sql, ids_params = _id_range(self.f)
+        first, last = quarters[0].start, quarters[-1].end
+        cond, cparams = "(o.stage = %s AND o.close_date BETWEEN %s AND %s)", [WON, first, last]
+        if not won_only:
+            cond = f"((o.created_at >= %s AND o.created_at < %s) OR {cond})"
+            cparams = [_start(first), _start(last + timedelta(days=1))] + cparams
+        rows = _rows(f"SELECT DISTINCT l.partner_id FROM {link} l JOIN {opp} o ON o.id = l.opportunity_id "
+                     f"WHERE {cond}{pwhere}{ids_sql}", cparams + pparams + ids_params)
+        return {r[0] for r in rows}
+
+
+def _partner_revenue(reader, fx: Converter, quarters: list[Period]) -> tuple[dict[int, int], dict[int, int]]:
     """Won revenue in the period per partner on the deal (a deal with two partners counts for both)."""
-    opp, link = _tables()
-    pwhere, pparams = _partner_where(f, "l")
-    ids_sql, ids_params = _id_range(f)
-    qcase, qparams = _quarter_case("o.close_date", period_quarters(f.period), is_datetime=False)
-    rows = _rows(
-        f"SELECT l.partner_id, o.currency, {qcase} AS q, CASE WHEN l.role IN {_sourcing_sql()} THEN 1 ELSE 0 END, "
-        f"SUM(o.amount_minor) FROM {link} l JOIN {opp} o ON o.id = l.opportunity_id "
-        f"WHERE o.stage = %s AND o.close_date BETWEEN %s AND %s{pwhere}{ids_sql} GROUP BY 1, 2, 3, 4",
-        qparams + [WON, f.period.start, f.period.end] + pparams + ids_params,
-    )
     revenue: dict[int, int] = defaultdict(int)
     sourced: dict[int, int] = defaultdict(int)
-    for partner_id, currency, q, src, amount in rows:
-        q = quarter_key(q, fx.calendar)
-        value = fx.to_base(amount or 0, currency, q)
+    for (partner_id, currency, q, src), (amount,) in _grouped(reader.partner_revenue(quarters), 4, 2, fx.calendar).items():
+        value = fx.to_base(amount, currency, q)
         if value is None:
             continue
         revenue[partner_id] += value
@@ -444,28 +501,18 @@ def _partner_revenue(f: Filters, fx: Converter) -> tuple[dict[int, int], dict[in
     return dict(revenue), dict(sourced)
 
 
-def _active_partners(f: Filters) -> set[int]:
+def _active_partners(f: Filters, reader) -> set[int]:
     from covey.analytics.models import ActiveRule, AnalyticsSettings
     from covey.registrations.models import Registration
 
     rule = AnalyticsSettings.current().active_rule
-    opp, link = _tables()
-    pwhere, pparams = _partner_where(f, "l")
-    ids_sql, ids_params = _id_range(f)
-    start, end = _start(f.period.start), _start(f.period.end + timedelta(days=1))
     active: set[int] = set()
     if rule in (ActiveRule.DEAL, ActiveRule.REGISTRATION_OR_DEAL, ActiveRule.WON_DEAL):
-        if rule == ActiveRule.WON_DEAL:
-            cond, cparams = "(o.stage = %s AND o.close_date BETWEEN %s AND %s)", [WON, f.period.start, f.period.end]
-        else:
-            cond = "((o.created_at >= %s AND o.created_at < %s) OR (o.stage = %s AND o.close_date BETWEEN %s AND %s))"
-            cparams = [start, end, WON, f.period.start, f.period.end]
-        rows = _rows(f"SELECT DISTINCT l.partner_id FROM {link} l JOIN {opp} o ON o.id = l.opportunity_id "
-                     f"WHERE {cond}{pwhere}{ids_sql}", cparams + pparams + ids_params)
-        active.update(r[0] for r in rows)
+        active |= reader.deal_partners(period_quarters(f.period), won_only=rule == ActiveRule.WON_DEAL)
     if rule in (ActiveRule.REGISTRATION, ActiveRule.REGISTRATION_OR_DEAL) and not f.opportunity_ids:
         reg = _q(Registration._meta.db_table)
         rwhere, rparams = _partner_where(f, "r")
+        start, end = _start(f.period.start), _start(f.period.end + timedelta(days=1))
         rows = _rows(f"SELECT DISTINCT r.partner_id FROM {reg} r WHERE r.submitted_at >= %s AND r.submitted_at < %s"
                      f"{rwhere}", [start, end] + rparams)
         active.update(r[0] for r in rows)

@@ -1,8 +1,9 @@
 """What analytics stores: its settings (what "active" means, the program overhead, the RAG
 thresholds), scorecard targets per tier or per partner, and the notes a manager keeps per scorecard.
 
-The figures themselves are never stored: every metric is computed from the records when asked
-(``metrics.py``), so a figure can always be traced back to the rows behind it.
+The figures themselves are computed from the records (``metrics.py``), so a figure can always be traced
+back to the rows behind it; the rollup tables below only hold sums of those records, kept up to date
+by ``rollups`` so the dashboards need not scan every deal on each view.
 """
 
 from __future__ import annotations
@@ -149,3 +150,104 @@ class ScorecardNote(models.Model):
 
     def __str__(self) -> str:
         return f"Notes on {self.partner} {self.period_key}"
+
+
+# --- rollups: summaries the dashboards read instead of scanning the deals (see ``rollups``) -----------
+
+
+class DealRollup(models.Model):
+    """Deals summed by motion (on the whole program), currency, local month and stage; ``basis`` says
+    which month: "created" (every deal, by its creation) or "closed" (won and lost deals, by close date)."""
+
+    basis = models.CharField(max_length=8)
+    motion = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    month = models.IntegerField(help_text="YYYYMM in the installation's time zone")
+    stage = models.CharField(max_length=30)
+    deals = models.BigIntegerField()
+    amount_minor = models.BigIntegerField()
+    cycle_days = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["basis", "month", "motion", "currency", "stage"],
+                                               name="one_deal_rollup_row")]
+
+    def __str__(self) -> str:
+        return f"{self.basis} {self.month} {self.motion} {self.stage} {self.currency}"
+
+
+class PartnerRollup(models.Model):
+    """One partner's deal links summed like ``DealRollup``, by whether the partner brought the deal
+    (``sourcing``) and whether other partners are on it too (``shared``)."""
+
+    partner_id = models.BigIntegerField()
+    sourcing = models.BooleanField()
+    shared = models.BooleanField()
+    basis = models.CharField(max_length=8)
+    currency = models.CharField(max_length=3)
+    month = models.IntegerField()
+    stage = models.CharField(max_length=30)
+    deals = models.BigIntegerField()
+    amount_minor = models.BigIntegerField()
+    cycle_days = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["partner_id", "basis", "month"], name="partner_rollup_partner"),
+                   # Covering (PostgreSQL): the program dashboard's per-partner reads are index-only scans.
+                   models.Index(fields=["basis", "month", "stage"], name="partner_rollup_month",
+                                include=["partner_id", "sourcing", "currency", "amount_minor"])]
+
+    def __str__(self) -> str:
+        return f"partner {self.partner_id} {self.basis} {self.month} {self.stage} {self.currency}"
+
+
+class DealLink(models.Model):
+    """Every partner link with its deal's facts: what a partner filter needs to count a deal with
+    several partners (``shared``) once, in the motion its counted partners give it, and what a
+    scorecard's top deals are picked from without visiting every deal of a busy partner."""
+
+    opportunity_id = models.BigIntegerField()
+    partner_id = models.BigIntegerField()
+    sourcing = models.BooleanField()
+    shared = models.BooleanField()
+    currency = models.CharField(max_length=3)
+    created_month = models.IntegerField()
+    close_month = models.IntegerField()
+    stage = models.CharField(max_length=30)
+    amount_minor = models.BigIntegerField()
+    cycle_days = models.BigIntegerField(null=True, help_text="Won and lost deals only")
+
+    class Meta:
+        indexes = [models.Index(fields=["partner_id", "close_month", "amount_minor"], name="deal_link_partner"),
+                   models.Index(fields=["opportunity_id"], name="deal_link_deal")]
+
+    def __str__(self) -> str:
+        return f"deal {self.opportunity_id} partner {self.partner_id}"
+
+
+class RollupChange(models.Model):
+    """Written by database triggers on every change of a deal's counted fields or of its partner links
+    (inserts, updates, deletes): the deal, the partner (link changes) and the old or new dates, so the
+    refresh knows which groups to recompute. The refresh deletes the rows it has applied."""
+
+    opportunity_id = models.BigIntegerField()
+    partner_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(null=True)
+    close_date = models.DateField(null=True)
+
+    def __str__(self) -> str:
+        return f"change to deal {self.opportunity_id}"
+
+
+class RollupState(models.Model):
+    """One row (id 1): when the rollups were built and last brought up to date."""
+
+    version = models.IntegerField()
+    time_zone = models.CharField(max_length=64)
+    built_at = models.DateTimeField()
+    as_of = models.DateTimeField(help_text="Every change committed before this is in the rollups")
+    last_seconds = models.FloatField(default=0)
+    last_changes = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Rollups as of {self.as_of}"

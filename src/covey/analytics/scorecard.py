@@ -73,45 +73,80 @@ class Scorecard:
     lines: list[Line]
     missing_rates: list[tuple[str, str]]
     note: str
+    as_of: object = None  # when the rollups it was read from were brought up to date; None: computed now
 
 
 UNITS = {Measure.WIN_RATE: "ratio", **{m: "money" for m in MONEY_MEASURES}}
 
 
+def _deal_rows(partner_id: int, quarters: list[Period], source: str) -> tuple[list[tuple], object]:
+    """(basis, quarter, sourcing 0/1, stage, currency, deals, amount) of the partner's links over
+    ``quarters`` (contiguous) — from the rollups when built (``source`` as in ``metrics.build_cube``),
+    else from the deals — and the rollup state read."""
+    from covey.analytics import rollups
+
+    state = None if source == "direct" else rollups.current_state()
+    if state is not None:
+        return rollups.partner_rows(partner_id, quarters), state
+    opp, link = M._tables()
+    src = f"CASE WHEN l.role IN {M._sourcing_sql()} THEN 1 ELSE 0 END"
+    qcase, qparams = M._quarter_case("o.created_at", quarters, is_datetime=True)
+    ccase, cparams = M._quarter_case("o.close_date", quarters, is_datetime=False)
+    first, last = quarters[0], quarters[-1]
+    created = M._rows(
+        f"SELECT 'created', {qcase}, {src}, '', o.currency, COUNT(*), SUM(o.amount_minor) FROM {link} l "
+        f"JOIN {opp} o ON o.id = l.opportunity_id WHERE l.partner_id = %s AND o.created_at >= %s AND o.created_at < %s "
+        "GROUP BY 2, 3, 5",
+        qparams + [partner_id, M._start(first.start), M._start(last.end + timedelta(days=1))])
+    closed = M._rows(
+        f"SELECT 'closed', {ccase}, 0, o.stage, o.currency, COUNT(*), SUM(o.amount_minor) FROM {link} l "
+        f"JOIN {opp} o ON o.id = l.opportunity_id WHERE l.partner_id = %s AND o.close_date BETWEEN %s AND %s "
+        "AND o.stage IN (%s, %s) GROUP BY 2, 4, 5",
+        cparams + [partner_id, first.start, last.end, M.WON, M.LOST])
+    return created + closed, None
+
+
+def deal_figures(partner_id: int, quarters: list[Period], *, source: str = "auto") -> tuple[dict[str, dict], list, object]:
+    """Per quarter key: deals sourced, pipeline sourced and influenced, revenue closed, won and lost
+    counts; the missing FX rates; the rollup state read (None: computed from the deals)."""
+    rows, state = _deal_rows(partner_id, quarters, source)
+    fx = M.Converter.for_quarters([q.key for q in quarters])
+    out = {q.key: {"deals_sourced": 0, "pipe": {0: 0, 1: 0}, "won": 0, "lost": 0, "revenue": 0} for q in quarters}
+    sums = M._grouped([(basis, q, int(is_src) if basis == "created" else 0, stage if basis == "closed" else "", currency,
+                        n, amount) for basis, q, is_src, stage, currency, n, amount in rows], 5, 1, fx.calendar)
+    for (basis, q, is_src, stage, currency), (n, amount) in sorted(sums.items()):
+        fig = out.get(q)
+        if fig is None:
+            continue
+        if basis == "created":
+            if is_src:
+                fig["deals_sourced"] += n
+            value = fx.to_base(amount, currency, q)
+            if value is not None:
+                fig["pipe"][is_src] += value
+        elif stage == M.WON:
+            fig["won"] += n
+            value = fx.to_base(amount, currency, q)
+            if value is not None:
+                fig["revenue"] += value
+        else:
+            fig["lost"] += n
+    return out, sorted(fx.missing), state
+
+
 def quarter_figures(partner_id: int, quarter: Period) -> tuple[dict[str, int | Decimal | None], list]:
     """The scorecard's measures for one partner and quarter."""
+    figures, missing, _ = _quarter_figures(partner_id, quarter)
+    return figures, missing
+
+
+def _quarter_figures(partner_id: int, quarter: Period):
     from covey.crm.models import Activity
     from covey.enablement.models import Completion
     from covey.enablement.selectors import certified_people_by_partner
 
-    opp, link = M._tables()
-    fx = M.Converter.for_quarters([quarter.key])
-    start, end = M._start(quarter.start), M._start(quarter.end + timedelta(days=1))
-    src = f"CASE WHEN l.role IN {M._sourcing_sql()} THEN 1 ELSE 0 END"
-    created = M._rows(
-        f"SELECT {src}, o.currency, COUNT(*), SUM(o.amount_minor) FROM {link} l JOIN {opp} o ON o.id = l.opportunity_id "
-        f"WHERE l.partner_id = %s AND o.created_at >= %s AND o.created_at < %s GROUP BY 1, 2",
-        [partner_id, start, end])
-    closed = M._rows(
-        f"SELECT o.stage, o.currency, COUNT(*), SUM(o.amount_minor) FROM {link} l JOIN {opp} o ON o.id = l.opportunity_id "
-        f"WHERE l.partner_id = %s AND o.close_date BETWEEN %s AND %s AND o.stage IN (%s, %s) GROUP BY 1, 2",
-        [partner_id, quarter.start, quarter.end, M.WON, M.LOST])
-    deals_sourced, pipe = 0, {0: 0, 1: 0}
-    for is_src, currency, n, amount in created:
-        if is_src:
-            deals_sourced += n
-        value = fx.to_base(amount or 0, currency, quarter.key)
-        if value is not None:
-            pipe[int(is_src)] += value
-    won_n = lost_n = revenue = 0
-    for stage, currency, n, amount in closed:
-        if stage == M.WON:
-            won_n += n
-            value = fx.to_base(amount or 0, currency, quarter.key)
-            if value is not None:
-                revenue += value
-        else:
-            lost_n += n
+    deals, missing, state = deal_figures(partner_id, [quarter])
+    d = deals[quarter.key]
     engagements = (Activity.objects.filter(partner_id=partner_id, opportunity__isnull=False,
                                            occurred_at__gte=M._aware(quarter.start),
                                            occurred_at__lt=M._aware(quarter.end + timedelta(days=1)))
@@ -119,17 +154,17 @@ def quarter_figures(partner_id: int, quarter: Period) -> tuple[dict[str, int | D
     completions = Completion.objects.filter(partner_id=partner_id, completed_on__range=(quarter.start, quarter.end)).count()
     certified = certified_people_by_partner([partner_id], on=quarter.end).get(partner_id, 0)
     figures = {
-        Measure.DEALS_SOURCED: deals_sourced,
-        Measure.PIPELINE_SOURCED: pipe[1],
-        Measure.PIPELINE_INFLUENCED: pipe[0],
-        Measure.REVENUE_CLOSED: revenue,
-        Measure.WIN_RATE: M.ratio(won_n, won_n + lost_n),
-        Measure.AVG_DEAL_SIZE: M.per(revenue, won_n),
+        Measure.DEALS_SOURCED: d["deals_sourced"],
+        Measure.PIPELINE_SOURCED: d["pipe"][1],
+        Measure.PIPELINE_INFLUENCED: d["pipe"][0],
+        Measure.REVENUE_CLOSED: d["revenue"],
+        Measure.WIN_RATE: M.ratio(d["won"], d["won"] + d["lost"]),
+        Measure.AVG_DEAL_SIZE: M.per(d["revenue"], d["won"]),
         Measure.ACTIVE_ENGAGEMENTS: engagements,
         Measure.CERTIFIED_PEOPLE: certified,
         Measure.TRAINING_COMPLETIONS: completions,
     }
-    return figures, sorted(fx.missing)
+    return figures, missing, state
 
 
 def tier_on(partner_id: int, day) -> str | None:
@@ -157,8 +192,8 @@ def build_scorecard(partner, quarter: Period) -> Scorecard:
         raise M.FilterError(NOT_A_QUARTER)
     calendar = VendorSettings.current().calendar
     previous = calendar.previous(quarter)
-    now, missing = quarter_figures(partner.pk, quarter)
-    before, missing_before = quarter_figures(partner.pk, previous)
+    now, missing, state = _quarter_figures(partner.pk, quarter)
+    before, missing_before, _ = _quarter_figures(partner.pk, previous)
     tier_code = tier_on(partner.pk, quarter.end)
     targets = targets_for(partner.pk, quarter, tier_code)
     settings = AnalyticsSettings.current()
@@ -169,13 +204,18 @@ def build_scorecard(partner, quarter: Period) -> Scorecard:
                           rag(now[measure], target, green_at=settings.green_at, amber_at=settings.amber_at)))
     note = ScorecardNote.objects.filter(partner=partner, period_key=quarter.key).values_list("text", flat=True).first()
     return Scorecard(partner, quarter, previous, tier_code, VendorSettings.current().base_currency, lines,
-                     sorted(set(missing) | set(missing_before)), note or "")
+                     sorted(set(missing) | set(missing_before)), note or "", state.as_of if state is not None else None)
 
 
 def top_deals(partner, quarter: Period, limit: int = 10):
     """The partner's largest deals won or still open that close in the quarter."""
+    from covey.analytics import rollups
     from covey.crm.models import Opportunity
 
+    if rollups.current_state() is not None:  # a busy partner's thousands of deals are not visited one by one
+        ids = rollups.top_deal_ids(partner.pk, quarter, limit)
+        deals = {o.pk: o for o in Opportunity.objects.filter(pk__in=ids).select_related("account")}
+        return [deals[pk] for pk in ids if pk in deals]
     return (Opportunity.objects.filter(partner_links__partner=partner, close_date__range=(quarter.start, quarter.end))
             .exclude(stage=M.LOST).select_related("account").order_by("-amount_minor", "id")[:limit])
 
@@ -183,5 +223,6 @@ def top_deals(partner, quarter: Period, limit: int = 10):
 def trend(partner, quarter: Period, n: int = 4) -> list[tuple[str, int]]:
     """Revenue closed per quarter, the last ``n`` quarters to ``quarter``."""
     quarters = M.trend_quarters(quarter, n)
-    return [(q.label, quarter_figures(partner.pk, q)[0][Measure.REVENUE_CLOSED]) for q in quarters]
+    figures, _, _ = deal_figures(partner.pk, quarters)
+    return [(q.label, figures[q.key]["revenue"]) for q in quarters]
 

@@ -136,7 +136,7 @@ def _dashboard(request: HttpRequest, *, for_vendor: bool, template: str) -> Http
         "filters": filters, "partner": partner, "figures": _figure_rows(dash, changes), "previous_period": M.previous_filters(filters).period, "charts": _chart_context(dash),
         "leaderboard": [(p, show(s, "money", base), show(r, "money", base)) for p, s, r in dash.leaderboard],
         "missing_rates": dash.cube.missing_rates, "choices": _filter_choices(), "query": request.GET.urlencode(),
-        "base": base,
+        "base": base, "as_of": dash.cube.as_of,
     })
 
 

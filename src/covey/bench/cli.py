@@ -325,6 +325,91 @@ def analytics(
         raise typer.Exit(1)
 
 
+@bench_app.command()
+def dashboard(
+    size: str = typer.Option("large", help="The covey seed data set: large (1,000,000 opportunities), medium (100,000) or small."),
+    seed: int = typer.Option(42, help="Random seed for the data set when it has to be generated."),
+    requests: int = typer.Option(20, min=1, max=10_000, help="Timed warm requests per page."),
+    peer: bool = typer.Option(True, "--peer/--no-peer", help="Also time the naive per-partner ORM loop and check it agrees."),
+    peer_sample: int = typer.Option(300, min=1, help="Partners the naive loop visits (its time is scaled to all partners)."),
+    freshness: bool = typer.Option(True, "--freshness/--no-freshness", help="Change a deal and time until both pages show it."),
+    port: int = typer.Option(0, min=0, max=65535, help="Loopback port for the server (default: a free one)."),
+    workers: int = typer.Option(2, min=1, max=16, help="Server worker processes."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
+    database_url: str = typer.Option(
+        "", help="Database the bench seeds when empty and reuses (default: DATABASE_URL when it is PostgreSQL, else "
+                 "postgresql://postgres@127.0.0.1:5432/covey_bench). Use sqlite:///path for SQLite figures (pages are "
+                 "then timed through Django's test client in the bench process).",
+    ),
+) -> None:
+    """The program dashboard and a partner scorecard through the real views, read from the rollups: warm p50/p95,
+    freshness after a change, and the naive per-partner ORM loop for the same figures."""
+    from covey.bench import database
+    from covey.bench.dashboard import TARGETS, Options, run
+
+    if size not in ("large", "medium", "small"):
+        err.print("[red]--size must be large, medium or small.[/red]")
+        raise typer.Exit(2)
+    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
+    sqlite = database_url.startswith("sqlite:")
+    if sqlite:
+        url = database_url
+        os.environ["DATABASE_URL"] = url
+        from covey.cli import setup_django
+
+        setup_django()
+    else:
+        try:
+            url = database.resolve_url(database_url or None)
+            database.ensure_database(url)
+        except database.BenchError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        _setup_for(url, var_dir)
+    database.migrate()
+    if sqlite:
+        from django.conf import settings
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    options = Options(size=size, seed=seed, requests=requests, peer=peer, peer_sample=peer_sample, freshness=freshness,
+                      database_url=url, var_dir=var_dir, workers=workers, port=port, server=not sqlite)
+    try:
+        result = run(options, progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
+    except database.BenchError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not as_json:
+        def mark(name: str) -> str:
+            return "[green]✓[/green]" if result["targets_met"].get(name) else "[red]✗[/red]"
+
+        table = Table(title=f"covey bench dashboard — {result['opportunities']:,} opportunities, {result['partners']:,} "
+                            f"partners, {result['period']} on {result['database']}; {result['served_by']}")
+        table.add_column("Figure")
+        table.add_column("Value", justify="right")
+        table.add_column("Target")
+        table.add_row("Rollup rebuild (s)", f"{result['rebuild_seconds']:.2f}", "")
+        table.add_row("Program dashboard p50 / p95 (ms)", f"{result['dashboard_p50_ms']:.1f} / {result['dashboard_p95_ms']:.1f}",
+                      f"p95 ≤ {TARGETS['dashboard_p95_ms']:g} {mark('dashboard_p95_ms')}")
+        table.add_row("Partner scorecard p50 / p95 (ms)", f"{result['scorecard_p50_ms']:.1f} / {result['scorecard_p95_ms']:.1f}",
+                      f"p95 ≤ {TARGETS['scorecard_p95_ms']:g} {mark('scorecard_p95_ms')}")
+        if freshness:
+            table.add_row("Freshness lag: dashboard / scorecard (s)",
+                          f"{result['freshness_dashboard_seconds']} / {result['freshness_scorecard_seconds']}",
+                          f"≤ {TARGETS['freshness_seconds']:g} {mark('freshness_seconds')}")
+        table.add_row("Direct computation of the dashboard's cube (s)", f"{result['direct_dashboard_seconds']:.2f}", "")
+        if result.get("peer_dashboard_seconds") is not None:
+            table.add_row(f"Peer: {result['peer']} (s)", f"{result['peer_dashboard_seconds']:,.1f}", "")
+            table.add_row("Ratio (peer ÷ dashboard p50)", f"{result['ratio']}×", f"≥ {TARGETS['ratio']:g}× {mark('ratio')}")
+            table.add_row("Peer scorecard measures (ms); ratio to scorecard p50", f"{result['peer_scorecard_ms']} ; "
+                          f"{result['scorecard_ratio']}×", "")
+        table.add_row("Rollups agree with the direct computation and the peer", "yes" if result["figures_agree"] else "NO", "")
+        console.print(table)
+    print(json.dumps(result, separators=(", ", ": "), default=str), flush=True)
+    if not result["ok"]:
+        err.print(f"[red]FAILED: {result['mismatches'] or 'no freshness figure (the change never showed)'}[/red]")
+        raise typer.Exit(1)
+
+
 def _print_payouts_table(r: dict) -> None:
     def mark(name: str) -> str:
         met = r["targets_met"].get(name)

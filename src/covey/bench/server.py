@@ -16,7 +16,7 @@ from pathlib import Path
 
 from covey.bench.database import BenchError
 
-READY_TIMEOUT = 90.0  # collectstatic on a cold var dir plus the server's boot
+READY_TIMEOUT = 240.0  # collectstatic on a cold var dir plus the server's boot, on a busy shared machine
 
 
 def free_port() -> int:
@@ -79,14 +79,15 @@ class Server:
 
 
 @contextmanager
-def running_server(*, database_url: str, var_dir: Path, workers: int):
-    """Yield a ``Server`` for ``covey serve --no-worker --no-migrate`` on a free loopback port."""
+def running_server(*, database_url: str, var_dir: Path, workers: int, port: int | None = None, worker: bool = False):
+    """Yield a ``Server`` for ``covey serve --no-migrate`` on loopback (``port``, else a free one),
+    without its background worker unless ``worker`` (the periodic sweep a freshness check needs)."""
     var_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     log_path = var_dir / "server.log"
     command = [
         sys.executable, "-m", "covey.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--no-worker", "--no-migrate",
+        "--workers", str(workers), "--no-migrate", *([] if worker else ["--no-worker"]),
     ]
     with open(log_path, "wb") as log:
         # Its own process group, so stopping it also stops the server's workers.

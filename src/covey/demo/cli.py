@@ -12,7 +12,7 @@ from rich.table import Table
 
 console = Console()
 err = Console(stderr=True)
-SIZE_NAMES = ("small", "large")  # generator.SIZES; named here so --help works before Django is set up
+SIZE_NAMES = ("small", "medium", "large")  # generator.SIZES; named here so --help works before Django is set up
 
 
 def _setup() -> None:
@@ -63,8 +63,8 @@ def _run_seed(*, size: str, seed: int, today: date | None, reset: bool):
 
 
 def seed(
-    size: str = typer.Option("small", "--size", help="small (demo) or large (10,000 partners, 100,000 accounts, "
-                                                     "1,000,000 opportunities, for benchmarks)."),
+    size: str = typer.Option("small", "--size", help="small (demo), medium (100,000 opportunities) or large (10,000 "
+                                                     "partners, 100,000 accounts, 1,000,000 opportunities, for benchmarks)."),
     seed_value: int = typer.Option(42, "--seed", help="Random seed: the same seed gives the same data."),
     today: str = typer.Option("", "--today", help="Date the data is generated around, YYYY-MM-DD (default: today)."),
     reset: bool = typer.Option(False, "--reset", help="Delete previously generated data first, then generate again."),

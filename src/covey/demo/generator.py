@@ -103,6 +103,9 @@ class SeedSpec:
 
 SIZES = {
     "small": SeedSpec("small", partners=40, accounts=400, opportunities=1_500, activities=2_500),
+    # A tenth of large: benchmark figures on SQLite in minutes.
+    "medium": SeedSpec("medium", partners=1_000, accounts=10_000, opportunities=100_000, activities=15_000,
+                       extra_managers=4, extra_reps=10, product_lines=False, audit_events=False),
     "large": SeedSpec(
         "large", partners=10_000, accounts=100_000, opportunities=1_000_000, activities=150_000,
         extra_managers=22, extra_reps=60, product_lines=False, audit_events=False,
