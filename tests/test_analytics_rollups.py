@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 from covey.analytics import metrics as M
-from covey.analytics import rollups
+from covey.analytics import outcomes, rollups
 from covey.analytics import scorecard as S
 from covey.analytics.models import DealRollup, RollupChange
 from covey.core.models import VendorSettings
@@ -59,6 +59,9 @@ def test_the_rollups_equal_the_direct_computation_for_every_filter(quarter):  # 
     _assert_same(quarter)
 
 
+LIVE = {m.key for m in outcomes.METRICS} | {"partner_nps"}
+
+
 def test_changes_show_after_the_periodic_refresh_and_not_before(quarter):  # noqa: F811
     from covey.crm.models import OpportunityPartner
 
@@ -82,7 +85,8 @@ def test_changes_show_after_the_periodic_refresh_and_not_before(quarter):  # noq
     assert RollupChange.objects.exists()
 
     stale = M.compute_all(M.build_cube(M.Filters(period=q2)))
-    assert stale == before  # the rollups have not seen the changes yet
+    rolled_up = set(stale) - LIVE  # the outcome and survey figures are read live, not from the rollups
+    assert {k: stale[k] for k in rolled_up} == {k: before[k] for k in rolled_up}  # not seen the changes yet
     assert stale != M.compute_all(M.build_cube(M.Filters(period=q2), source="direct"))
 
     results = run_jobs(datetime.now(UTC), only="analytics.refresh_rollups")

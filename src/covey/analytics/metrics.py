@@ -501,6 +501,14 @@ def _partner_revenue(reader, fx: Converter, quarters: list[Period]) -> tuple[dic
     return dict(revenue), dict(sourced)
 
 
+def active_partners(f: Filters) -> set[int]:
+    """The partners active in ``f``'s period under the configured rule (read from the rollups when built)."""
+    from covey.analytics import rollups
+
+    reader = rollups.Reader(f) if not f.opportunity_ids and rollups.current_state() is not None else DirectReader(f)
+    return _active_partners(f, reader)
+
+
 def _active_partners(f: Filters, reader) -> set[int]:
     from covey.analytics.models import ActiveRule, AnalyticsSettings
     from covey.registrations.models import Registration

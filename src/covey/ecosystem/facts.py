@@ -9,7 +9,7 @@ is left out and named). A deal with two partners counts in each of their flows, 
 per-partner figures. Each flow is also split by the partner's types (so the map draws type → company)
 and by the customer's segment (company → segment).
 
-Gaps: *active* is the analytics rule (``metrics._active_partners``: by default a registration, or a
+Gaps: *active* is the analytics rule (``metrics.active_partners``: by default a registration, or a
 deal created or won, in the period). A region or a segment has a gap for a partner type when some
 partner of that type is active somewhere but none in that region (partner's region) or serving that
 segment (the partner's segment tags). Partners whose lifecycle is active but who had no activity in
@@ -95,7 +95,7 @@ def build(period: Period) -> Facts:
                     by_type[(code, flow)].add(measure, value)
                 by_segment[(flow, row["opportunity__account__segment"] or NO_SEGMENT)].add(measure, value)
 
-    active = M._active_partners(M.Filters(period=period))
+    active = M.active_partners(M.Filters(period=period))
     live = Partner.objects.exclude(lifecycle=Lifecycle.TERMINATED)
     region_of = dict(live.values_list("id", "region"))
     segments_of: dict[int, set[str]] = defaultdict(set)
