@@ -427,3 +427,39 @@ def test_a_currency_without_a_rate_is_left_out_and_named(cast):
     values, cube = _values()
     assert values["cost_mdf"] == 0
     assert ("GBP", Q2) in cube.missing_rates
+
+
+# --- the snapshot of the slow figures --------------------------------------------------------------
+
+
+def test_a_second_view_within_the_snapshot_age_reads_the_kept_figures(world, cast):
+    from covey.analytics.models import OutcomeSnapshot
+
+    assert _values()[0]["new_sourced_customers"] == 2
+    assert OutcomeSnapshot.objects.filter(key=O.snapshot_key(M.Filters(period=VendorSettings.current().calendar.parse(Q2)))).exists()
+    _deal("N4", "Closed Won", 100_000, date(2026, 4, 2), date(2026, 5, 2), [(cast.partner_b, "sourced")])
+    assert _values()[0]["new_sourced_customers"] == 2  # kept: at most SNAPSHOT_MAX_AGE old
+    OutcomeSnapshot.objects.update(computed_at=datetime.now(UTC) - O.SNAPSHOT_MAX_AGE)  # too old now
+    assert _values()[0]["new_sourced_customers"] == 3
+
+
+def test_the_snapshot_keeps_the_missing_rates_it_went_without(world, cast):
+    from covey.payouts.models import FxRate
+
+    FxRate.objects.filter(currency="EUR").delete()
+    first = _values()[1].missing_rates
+    again = _values()[1].missing_rates  # from the snapshot this time
+    assert ("EUR", "2025Q1") in first and ("EUR", "2025Q1") in again  # C4's year-before revenue
+
+
+def test_the_job_recomputes_this_quarter_the_last_and_the_one_before(world, cast):
+    from covey.analytics.models import OutcomeSnapshot
+    from covey.core.schedule import run_jobs
+
+    now = datetime(2026, 7, 15, 9, tzinfo=UTC)  # FY2026 Q3: Q2 is the last complete quarter
+    assert run_jobs(now, only="analytics.snapshot_outcomes")["analytics.snapshot_outcomes"] == 3
+    assert sorted(k.split("|")[0] for k in OutcomeSnapshot.objects.values_list("key", flat=True)) == \
+        ["2026Q1", "2026Q2", "2026Q3"]
+    _deal("N4", "Closed Won", 100_000, date(2026, 4, 2), date(2026, 5, 2), [(cast.partner_b, "sourced")])
+    run_jobs(now, only="analytics.snapshot_outcomes")
+    assert _values()[0]["new_sourced_customers"] == 3  # the job's fresh figure, not a stale one

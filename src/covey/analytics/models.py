@@ -251,3 +251,17 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"Rollups as of {self.as_of}"
+
+
+class OutcomeSnapshot(models.Model):
+    """The outcome figures that scan a year of customers (retention, churn, NRR; new partner-sourced
+    customers for CAC) of one filter set, as last computed. They take seconds at a million deals, so
+    the periodic job ``analytics.snapshot_outcomes`` recomputes the standard views every minute and a
+    page keeps what it had to compute; a snapshot older than ``outcomes.SNAPSHOT_MAX_AGE`` is not used."""
+
+    key = models.CharField(max_length=300, unique=True)
+    computed_at = models.DateTimeField()
+    data = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.computed_at:%Y-%m-%d %H:%M:%S}"

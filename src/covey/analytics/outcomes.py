@@ -21,11 +21,22 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from covey.analytics import metrics as M
 
 RETENTION_QUARTERS = 4  # the customer window: a year of fiscal quarters
 WINDOW_WORDS = ("the four fiscal quarters ending with the period's last quarter (for a fiscal year: the year itself)")
+
+
+SNAPSHOT_MAX_AGE = timedelta(seconds=90)  # the job refreshes the standard views every minute
+
+
+def snapshot_key(f: M.Filters) -> str | None:
+    """The filter set a snapshot is for; None for the bench's id slice, which is never kept."""
+    if f.opportunity_ids:
+        return None
+    return "|".join([f.period.key, str(f.partner_id or ""), f.partner_type, f.tier, f.region, f.segment])
 
 
 def _table(model) -> str:
@@ -152,6 +163,9 @@ class Outcomes:
 
     @cached_property
     def new_customers(self) -> int:
+        return self._slow["new_customers"]
+
+    def _new_customers_live(self) -> int:
         sql, params = self._new_customer_sql()
         return M._rows(f"SELECT COUNT(DISTINCT o.account_id) {sql}", params)[0][0]
 
@@ -199,6 +213,11 @@ class Outcomes:
 
     @cached_property
     def retention(self) -> dict[str, Retention]:
+        return {seg: Retention(*values) for seg, values in self._slow["retention"].items()}
+
+    def _retention_live(self) -> tuple[dict[str, list[int]], list]:
+        """Per segment [customers, retained, revenue before, revenue now], and the (currency, quarter)
+        pairs without an FX rate."""
         cte, params = self._accounts_cte()
         quarters, cur_start = self._windows()
         out = {"sourced": Retention(), "direct": Retention()}
@@ -214,7 +233,41 @@ class Outcomes:
         for seg in out:
             out[seg].revenue_before = self._sum([r[3:] for r in rows if r[:3] == (1, seg, 0)], fx)
             out[seg].revenue_now = self._sum([r[3:] for r in rows if r[:3] == (1, seg, 1)], fx)
-        return out
+        by_seg = {seg: [r.customers, r.retained, r.revenue_before, r.revenue_now] for seg, r in out.items()}
+        return by_seg, sorted(fx.missing)
+
+    # --- the snapshot of the slow figures -------------------------------------------------------
+
+    @cached_property
+    def _slow(self) -> dict:
+        """Retention and new customers: from a snapshot at most ``SNAPSHOT_MAX_AGE`` old, else computed now
+        and kept for the next page."""
+        from covey.analytics.models import OutcomeSnapshot
+
+        key = snapshot_key(self.f)
+        data = None
+        if key is not None:
+            data = (OutcomeSnapshot.objects.filter(key=key, computed_at__gte=timezone.now() - SNAPSHOT_MAX_AGE)
+                    .values_list("data", flat=True).first())
+        if data is None:
+            data = self.snapshot()
+        missing = self.cube.missing_rates
+        if isinstance(missing, list):  # the page names the rates retention went without, with the cube's own
+            missing.extend(sorted(m for m in map(tuple, data["missing"]) if m not in missing))
+        return data
+
+    def snapshot(self) -> dict:
+        """Compute the slow figures now and keep them (one row per filter set, replaced in place)."""
+        from covey.analytics.models import OutcomeSnapshot
+
+        retention, missing = self._retention_live()
+        data = {"retention": retention, "missing": missing, "new_customers": self._new_customers_live()}
+        key = snapshot_key(self.f)
+        if key is not None:
+            OutcomeSnapshot.objects.bulk_create(
+                [OutcomeSnapshot(key=key, computed_at=timezone.now(), data=data)],
+                update_conflicts=True, unique_fields=["key"], update_fields=["computed_at", "data"])
+        return data
 
     def retention_rate(self, seg: str) -> Decimal | None:
         r = self.retention[seg]
