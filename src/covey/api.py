@@ -36,7 +36,7 @@ from ninja.utils import check_csrf
 from covey.accountmaps.api import router as accountmaps_router
 from covey.agreements.api import router as agreements_router
 from covey.analytics.api import router as analytics_router
-from covey.core.api import ApiError
+from covey.core.api import ApiError, tokens_router
 from covey.core.api import router as core_router
 from covey.core.models import ApiToken
 from covey.core.money import MoneyError
@@ -63,6 +63,10 @@ TOKEN_MAX_LENGTH = 200
 BAD_TOKEN = "The API token is not valid: it is unknown, revoked, or its user is deactivated."
 NOT_SIGNED_IN = "Send an API token as 'Authorization: Bearer cvy_…', or sign in."
 CSRF_FAILED = "The CSRF check failed. Browser requests that change data must send the X-CSRFToken header."
+READ_ONLY_TOKEN = (
+    "This token is read-only: it may only read (GET). Create a read-and-write token under "
+    "Settings → API tokens to change data."
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 CODES = {
@@ -129,7 +133,7 @@ def _token_sql() -> str:
     q = connection.ops.quote_name
     select = ", ".join(f"{alias}.{q(col)}" for alias, model in _token_parts() for col in _columns(model))
     return (
-        f"SELECT t.{q('id')}, t.{q('last_used_at')}, {select}"
+        f"SELECT t.{q('id')}, t.{q('last_used_at')}, t.{q('scope')}, {select}"
         f" FROM {q(ApiToken._meta.db_table)} t"
         f" JOIN {q(User._meta.db_table)} u ON u.{q('id')} = t.{q('user_id')}"
         f" LEFT JOIN {q(Membership._meta.db_table)} m ON m.{q('user_id')} = u.{q('id')}"
@@ -144,7 +148,7 @@ def user_for_token(key: str):
 
     The user comes with its membership, partner and the partner's owner already loaded, as
     ``user.membership`` would load them, so the request needs no second query to know whose data
-    it may see or whom to tell.
+    it may see or whom to tell; ``user.token_scope`` is the token's scope.
     """
     from covey.core.models import User
     from covey.partners.models import Membership, Partner
@@ -156,7 +160,7 @@ def user_for_token(key: str):
         row = cursor.fetchone()
     if row is None:
         return None
-    token_id, values = row[0], list(row[2:])
+    token_id, scope, values = row[0], row[2], list(row[3:])
     last_used_at = _from_row_value(ApiToken, "last_used_at", row[1])
     per_model = []
     for _alias, model in _token_parts():
@@ -167,6 +171,7 @@ def user_for_token(key: str):
     user = _from_row(User, user_values)
     if not user.is_active:
         return None
+    user.token_scope = scope
     if not user.is_vendor:
         membership = None
         if membership_values[0] is not None:
@@ -182,12 +187,18 @@ def user_for_token(key: str):
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer cvy_…``. A token that is sent but wrong is a 401, never a fallback."""
+    """``Authorization: Bearer cvy_…``. A token that is sent but wrong is a 401, never a fallback.
+
+    The one place a token's scope is enforced: a read-only token's unsafe request is a 403 before
+    any endpoint runs (or looks anything up), whatever the path. Scopes only ever take away.
+    """
 
     def authenticate(self, request: HttpRequest, token: str):
         user = user_for_token(token.strip())
         if user is None:
             raise AuthenticationError(message=BAD_TOKEN)
+        if request.method not in SAFE_METHODS and user.token_scope != ApiToken.Scope.READ_WRITE:
+            raise ApiError(403, "insufficient_scope", READ_ONLY_TOKEN)
         request.user = user  # so anything reading request.user sees the token's owner
         return user
 
@@ -277,6 +288,7 @@ api = CoveyAPI(
     docs=Swagger(settings={"validatorUrl": None}),
 )
 api.add_router("", core_router)
+api.add_router("", tokens_router)
 api.add_router("", partners_router)
 api.add_router("", crm_router)
 api.add_router("", registrations_router)
