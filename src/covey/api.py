@@ -30,6 +30,8 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.openapi import schema as ninja_openapi
+from ninja.schema import NinjaGenerateJsonSchema
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
@@ -38,6 +40,7 @@ from covey.agreements.api import router as agreements_router
 from covey.analytics.api import router as analytics_router
 from covey.core.api import ApiError, tokens_router
 from covey.core.api import router as core_router
+from covey.core.logs import note_user
 from covey.core.models import ApiToken
 from covey.core.money import MoneyError
 from covey.core.sql import prepared_cursor
@@ -199,6 +202,7 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError(message=BAD_TOKEN)
         if request.method not in SAFE_METHODS and user.token_scope != ApiToken.Scope.READ_WRITE:
             raise ApiError(403, "insufficient_scope", READ_ONLY_TOKEN)
+        note_user(user)
         request.user = user  # so anything reading request.user sees the token's owner
         return user
 
@@ -215,6 +219,7 @@ class SessionAuth(APIKeyCookie):
             return None
         if request.method not in SAFE_METHODS and check_csrf(request) is not None:
             raise ApiError(403, "csrf_failed", CSRF_FAILED)
+        note_user(user)
         return user
 
     def authenticate(self, request: HttpRequest, key: str | None):  # required by the base class
@@ -249,6 +254,30 @@ def _json_method_errors(view):
 @csrf_exempt
 def _unknown_path(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return error_response(404, "There is no API endpoint at this address; see /api/docs.")
+
+
+class _AppScopedNames(NinjaGenerateJsonSchema):
+    """Ninja pours every operation's definitions into one ``components`` section keyed by class
+    name, so two apps' ``PlanOut`` would silently share one schema (the last one seen) and the
+    document would describe the wrong answer. A name first claimed by one class is kept; another
+    class of that name is named after its app (``JointPlanOut``). Generation order is the routers'
+    order, so the names are stable."""
+
+    claimed: dict[str, str] = {}
+
+    def get_defs_ref(self, core_mode_ref):
+        defs_ref = super().get_defs_ref(core_mode_ref)
+        choices = self._prioritized_defsref_choices[defs_ref]
+        short, path = str(choices[0]), re.sub(r":\d+", "", core_mode_ref[0])
+        if self.claimed.setdefault(short, path) != path:
+            parts = path.split(".")
+            unique = f"{parts[1].title() if parts[0] == 'covey' and len(parts) > 2 else 'X'}{short}"
+            self.claimed.setdefault(unique, path)
+            self._prioritized_defsref_choices[defs_ref] = [unique, f"{unique}-{choices[1].rsplit('-', 1)[-1]}", *choices[2:]]
+        return defs_ref
+
+
+ninja_openapi.NinjaGenerateJsonSchema = _AppScopedNames  # what ninja's OpenAPI builder looks up
 
 
 class CoveyAPI(NinjaAPI):
