@@ -481,6 +481,7 @@ def test_other_list_filters(world):
 
 ENDPOINTS = {
     ("get", "/api/me"),
+    ("get", "/api/tokens"), ("post", "/api/tokens"), ("delete", "/api/tokens/{id}"),
     ("get", "/api/partners"), ("post", "/api/partners"), ("get", "/api/partners/{id}"),
     ("patch", "/api/partners/{id}"), ("get", "/api/partners/{id}/members"),
     ("get", "/api/accounts"), ("post", "/api/accounts"), ("get", "/api/accounts/{id}"),

@@ -30,14 +30,17 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.openapi import schema as ninja_openapi
+from ninja.schema import NinjaGenerateJsonSchema
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from covey.accountmaps.api import router as accountmaps_router
 from covey.agreements.api import router as agreements_router
 from covey.analytics.api import router as analytics_router
-from covey.core.api import ApiError
+from covey.core.api import ApiError, tokens_router
 from covey.core.api import router as core_router
+from covey.core.logs import note_user
 from covey.core.models import ApiToken
 from covey.core.money import MoneyError
 from covey.core.sql import prepared_cursor
@@ -64,6 +67,10 @@ TOKEN_MAX_LENGTH = 200
 BAD_TOKEN = "The API token is not valid: it is unknown, revoked, or its user is deactivated."
 NOT_SIGNED_IN = "Send an API token as 'Authorization: Bearer cvy_…', or sign in."
 CSRF_FAILED = "The CSRF check failed. Browser requests that change data must send the X-CSRFToken header."
+READ_ONLY_TOKEN = (
+    "This token is read-only: it may only read (GET). Create a read-and-write token under "
+    "Settings → API tokens to change data."
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 CODES = {
@@ -130,7 +137,7 @@ def _token_sql() -> str:
     q = connection.ops.quote_name
     select = ", ".join(f"{alias}.{q(col)}" for alias, model in _token_parts() for col in _columns(model))
     return (
-        f"SELECT t.{q('id')}, t.{q('last_used_at')}, {select}"
+        f"SELECT t.{q('id')}, t.{q('last_used_at')}, t.{q('scope')}, {select}"
         f" FROM {q(ApiToken._meta.db_table)} t"
         f" JOIN {q(User._meta.db_table)} u ON u.{q('id')} = t.{q('user_id')}"
         f" LEFT JOIN {q(Membership._meta.db_table)} m ON m.{q('user_id')} = u.{q('id')}"
@@ -145,7 +152,7 @@ def user_for_token(key: str):
 
     The user comes with its membership, partner and the partner's owner already loaded, as
     ``user.membership`` would load them, so the request needs no second query to know whose data
-    it may see or whom to tell.
+    it may see or whom to tell; ``user.token_scope`` is the token's scope.
     """
     from covey.core.models import User
     from covey.partners.models import Membership, Partner
@@ -157,7 +164,7 @@ def user_for_token(key: str):
         row = cursor.fetchone()
     if row is None:
         return None
-    token_id, values = row[0], list(row[2:])
+    token_id, scope, values = row[0], row[2], list(row[3:])
     last_used_at = _from_row_value(ApiToken, "last_used_at", row[1])
     per_model = []
     for _alias, model in _token_parts():
@@ -168,6 +175,7 @@ def user_for_token(key: str):
     user = _from_row(User, user_values)
     if not user.is_active:
         return None
+    user.token_scope = scope
     if not user.is_vendor:
         membership = None
         if membership_values[0] is not None:
@@ -183,12 +191,19 @@ def user_for_token(key: str):
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer cvy_…``. A token that is sent but wrong is a 401, never a fallback."""
+    """``Authorization: Bearer cvy_…``. A token that is sent but wrong is a 401, never a fallback.
+
+    The one place a token's scope is enforced: a read-only token's unsafe request is a 403 before
+    any endpoint runs (or looks anything up), whatever the path. Scopes only ever take away.
+    """
 
     def authenticate(self, request: HttpRequest, token: str):
         user = user_for_token(token.strip())
         if user is None:
             raise AuthenticationError(message=BAD_TOKEN)
+        if request.method not in SAFE_METHODS and user.token_scope != ApiToken.Scope.READ_WRITE:
+            raise ApiError(403, "insufficient_scope", READ_ONLY_TOKEN)
+        note_user(user)
         request.user = user  # so anything reading request.user sees the token's owner
         return user
 
@@ -205,6 +220,7 @@ class SessionAuth(APIKeyCookie):
             return None
         if request.method not in SAFE_METHODS and check_csrf(request) is not None:
             raise ApiError(403, "csrf_failed", CSRF_FAILED)
+        note_user(user)
         return user
 
     def authenticate(self, request: HttpRequest, key: str | None):  # required by the base class
@@ -239,6 +255,30 @@ def _json_method_errors(view):
 @csrf_exempt
 def _unknown_path(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return error_response(404, "There is no API endpoint at this address; see /api/docs.")
+
+
+class _AppScopedNames(NinjaGenerateJsonSchema):
+    """Ninja pours every operation's definitions into one ``components`` section keyed by class
+    name, so two apps' ``PlanOut`` would silently share one schema (the last one seen) and the
+    document would describe the wrong answer. A name first claimed by one class is kept; another
+    class of that name is named after its app (``JointPlanOut``). Generation order is the routers'
+    order, so the names are stable."""
+
+    claimed: dict[str, str] = {}
+
+    def get_defs_ref(self, core_mode_ref):
+        defs_ref = super().get_defs_ref(core_mode_ref)
+        choices = self._prioritized_defsref_choices[defs_ref]
+        short, path = str(choices[0]), re.sub(r":\d+", "", core_mode_ref[0])
+        if self.claimed.setdefault(short, path) != path:
+            parts = path.split(".")
+            unique = f"{parts[1].title() if parts[0] == 'covey' and len(parts) > 2 else 'X'}{short}"
+            self.claimed.setdefault(unique, path)
+            self._prioritized_defsref_choices[defs_ref] = [unique, f"{unique}-{choices[1].rsplit('-', 1)[-1]}", *choices[2:]]
+        return defs_ref
+
+
+ninja_openapi.NinjaGenerateJsonSchema = _AppScopedNames  # what ninja's OpenAPI builder looks up
 
 
 class CoveyAPI(NinjaAPI):
@@ -278,6 +318,7 @@ api = CoveyAPI(
     docs=Swagger(settings={"validatorUrl": None}),
 )
 api.add_router("", core_router)
+api.add_router("", tokens_router)
 api.add_router("", partners_router)
 api.add_router("", crm_router)
 api.add_router("", registrations_router)

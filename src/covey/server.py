@@ -39,8 +39,11 @@ def serve(
 
 
 def _run_granian(*, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+    from django.conf import settings
     from granian import Granian
     from granian.constants import Interfaces
+
+    from covey.core.logs import granian_config
 
     Granian(
         "covey.wsgi:application",
@@ -51,6 +54,7 @@ def _run_granian(*, host: str, port: int, workers: int, threads: int, access_log
         blocking_threads=threads,
         websockets=False,
         log_access=access_log,
+        log_dictconfig=granian_config(settings.LOG_FORMAT),
         respawn_failed_workers=True,  # a worker that dies (out of memory, say) is replaced
         workers_kill_timeout=20,  # a worker still busy 20 s after shutdown began is stopped
     ).serve()

@@ -303,7 +303,8 @@ def overlaps(request: HttpRequest, id: str, filters: Query[OverlapFilters]):
     user = user_of(request)
     view = selectors.mapping_view(user=user, their_list=_list(user, id))
     try:
-        records = selectors.overlap_records(view, ours=filters.ours, theirs=filters.theirs, limit=filters.limit)
+        records = selectors.overlap_records(view, ours=filters.ours, theirs=filters.theirs, limit=filters.limit,
+                                             offset=filters.offset)
     except selectors.NotShared as exc:
         raise ApiError(403, "forbidden", exc.message) from None
     return {"items": records, "count": selectors.matrix(view).get((filters.ours, filters.theirs), 0)}

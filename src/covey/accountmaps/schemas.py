@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Field, Schema
+from ninja import Field
 from pydantic import field_validator
 
 from covey.accountmaps.models import SHAREABLE, SharingLevel
@@ -140,10 +140,11 @@ class OverlapOut(OutSchema):
     theirs: dict[str, Any]
 
 
-class OverlapFilters(Schema):
+class OverlapFilters(Paging):
+    """Paged like every list (limit ≤ 500, offset); ``count`` is the cell's whole count."""
+
     ours: str = Field(..., max_length=40, description="Your or the vendor's population id (a matrix row)")
     theirs: str = Field(..., max_length=40, description="The partner's population id (a matrix column)")
-    limit: int = Field(500, ge=1, le=5000)
 
 
 class OverlapPage(OutSchema):

@@ -205,7 +205,8 @@ def other_side(view: MappingView, o: PopulationView, t: PopulationView) -> Popul
     return t if view.viewer_is_vendor else o
 
 
-def overlap_records(view: MappingView, *, ours: str | None, theirs: str | None, limit: int | None = None) -> list[dict]:
+def overlap_records(view: MappingView, *, ours: str | None, theirs: str | None, limit: int | None = None,
+                    offset: int = 0) -> list[dict]:
     """The overlapping pairs of one matrix cell, each ``{"id", "kind", "score", "ours": {…}, "theirs": {…}}``
     with exactly the fields the viewer may see; ``NotShared`` when the other side shares counts only."""
     o, t = view.population(ours, "ours"), view.population(theirs, "theirs")
@@ -215,8 +216,7 @@ def overlap_records(view: MappingView, *, ours: str | None, theirs: str | None, 
                                           level=SharingLevel(other.level).label.lower()))
     pairs = (_pairs(view).filter(o.population.row_filter("our_row__") & t.population.row_filter("their_row__"))
              .select_related("our_row", "their_row").order_by("our_row__name", "pk"))
-    if limit is not None:
-        pairs = pairs[:limit]
+    pairs = pairs[offset:] if limit is None else pairs[offset: offset + limit]
     return [
         {"id": p.public_id, "kind": p.kind, "score": p.score,
          "ours": _record(p.our_row, o.fields), "theirs": _record(p.their_row, t.fields)}

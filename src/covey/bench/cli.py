@@ -144,6 +144,61 @@ def _counts(counts: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
 
 
+@bench_app.command(name="api")
+def api_load(
+    rounds: int = typer.Option(25, min=1, max=100_000, help="Rounds per client; a round is four requests."),
+    clients: int = typer.Option(16, min=1, max=512, help="Concurrent API clients: three in four partner reps, the rest vendor sellers."),
+    seed: int = typer.Option(1, help="Random seed: the same seed gives the same requests."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
+    database_url: str = typer.Option("", help="PostgreSQL database the bench owns and empties (as for bench registrations)."),
+    workers: int = typer.Option(2, min=1, max=16, help="Server worker processes (4 threads each)."),
+    peer: bool = typer.Option(True, "--peer/--no-peer", help="Also run the same reads and writes through psycopg."),
+) -> None:
+    """A mixed load of reads and writes through API tokens (lists, details, creates, updates) against a psycopg peer."""
+    from covey.bench import database
+    from covey.bench.api import Options, run
+
+    try:
+        url = database.resolve_url(database_url or None)
+        database.ensure_database(url)
+    except database.BenchError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
+    _setup_for(url, var_dir)
+    options = Options(rounds=rounds, clients=clients, seed=seed, database_url=url, workers=workers, var_dir=var_dir, peer=peer)
+    try:
+        result = run(options, progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
+    except database.BenchError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not as_json:
+        _print_api_table(result)
+    print(json.dumps(result, separators=(", ", ": ")), flush=True)
+    if not result["ok"]:
+        err.print(f"[red]FAILED: {result['errors']} errors {result['error_mix']}, peer errors {result.get('peer_errors', 0)}[/red]")
+        for sample in result["error_samples"] + result.get("peer_error_samples", []):
+            err.print(f"  error sample: {sample}")
+        raise typer.Exit(1)
+
+
+def _print_api_table(r: dict) -> None:
+    table = Table(title=f"covey bench api — {r['requests']} requests, {r['partner_clients']} partner + "
+                        f"{r['vendor_clients']} vendor clients, {r['workers']}×{r['threads']} Granian")
+    table.add_column("Figure")
+    table.add_column("Covey (HTTP)", justify="right")
+    table.add_column("psycopg direct", justify="right")
+    table.add_row("Throughput (requests/s)", f"{r['throughput_per_s']:.1f}", f"{r['peer_throughput_per_s']:.1f}")
+    for p in ("p50", "p95", "p99"):
+        table.add_row(f"{p} latency (ms)", f"{r[p + '_ms']:.1f}", _num(r.get(f"peer_{p}_ms")))
+    table.add_row("Ratio to ceiling", f"{r['ratio']:.3f}", "")
+    table.add_row("Errors", f"{r['errors']} {_counts(r['error_mix'])}".strip(), str(r.get("peer_errors", "")))
+    for kind, k in r["per_kind"].items():
+        table.add_row(f"  {kind} (p50 / p99 ms)", f"{k['p50_ms']:.1f} / {k['p99_ms']:.1f}", "")
+    console.print(table)
+    console.print(f"Machine load average during the run: {r['load_average']} on {os.cpu_count()} cores.")
+
+
 @bench_app.command()
 def mapping(
     size: int = typer.Option(100_000, min=100, max=5_000_000, help="Rows in each of the two lists."),

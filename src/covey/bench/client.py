@@ -38,15 +38,17 @@ class LoadResult:
     seconds: float  # wall time from the start signal to the last answer
 
 
-async def _client(number: int, base_url: str, token: str, bodies: list[bytes], path: str,
-                  barrier: asyncio.Barrier, due: list[float] | None) -> list[Outcome]:
+async def _client(number: int, base_url: str, token: str, requests: list[tuple[str, str, bytes | None]],
+                  warm_body: bytes | None, barrier: asyncio.Barrier, due: list[float] | None) -> list[Outcome]:
+    """Send ``requests`` — (method, path, body) — in order. ``{last}`` in a path is the id of the
+    client's last 201 (a detail or update of what it just created)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=1, force_close=False)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     out: list[Outcome] = []
     async with aiohttp.ClientSession(base_url, connector=connector, headers=headers, timeout=timeout) as session:
         try:
-            await _warm_up(session, path, bodies)
+            await _warm_up(session, requests[0][1] if requests else "/api/me", warm_body)
             await barrier.wait()  # everyone is warm
             # Touch the connection again just before the start: a server may close keep-alive
             # connections left idle while the slower clients warm up.
@@ -57,7 +59,8 @@ async def _client(number: int, base_url: str, token: str, bodies: list[bytes], p
             raise
         await barrier.wait()  # the clock starts
         start = time.perf_counter()
-        for index, body in enumerate(bodies):
+        last = ""
+        for index, (method, path, body) in enumerate(requests):
             began = time.perf_counter()
             if due is not None:
                 wait = start + due[index] - began
@@ -65,7 +68,7 @@ async def _client(number: int, base_url: str, token: str, bodies: list[bytes], p
                     await asyncio.sleep(wait)
                 began = start + due[index]  # late or not, the request was due then
             try:
-                async with session.post(path, data=body) as response:
+                async with session.request(method, path.replace("{last}", last), data=body) as response:
                     payload = await response.read()
                     code = response.status
                 elapsed = time.perf_counter() - began
@@ -78,23 +81,23 @@ async def _client(number: int, base_url: str, token: str, bodies: list[bytes], p
             except ValueError:
                 data = {}
             if code == 201 and isinstance(data, dict):
-                status = str(data.get("status", ""))
+                status, last = str(data.get("status", "")), str(data.get("id", last))
             elif isinstance(data, dict):
                 error = str(data.get("detail", ""))[:200]
             out.append(Outcome(number, index, elapsed, code, status, error))
     return out
 
 
-async def _warm_up(session: aiohttp.ClientSession, path: str, bodies: list[bytes]) -> None:
+async def _warm_up(session: aiohttp.ClientSession, path: str, warm_body: bytes | None) -> None:
     for _ in range(WARM_UP_REQUESTS):
         async with session.get("/api/me") as response:
             await response.read()
             if response.status != 200:
                 raise RuntimeError(f"GET /api/me with the client's token answered {response.status}")
-    if bodies:
+    if warm_body is not None:
         # The same path once with a domain that cannot be registered: a 422 that stores nothing
         # but loads what the first real request would (the public suffix list, the schemas).
-        warm = json.loads(bodies[0]) | {"domain": "localhost"}
+        warm = json.loads(warm_body) | {"domain": "localhost"}
         async with session.post(path, data=json.dumps(warm).encode()) as response:
             await response.read()
             if response.status != 422:
@@ -110,12 +113,13 @@ def schedule(queues: list[list], rate: float | None) -> list[list[float] | None]
     return [[(i * n + c) / rate for i in range(len(queue))] for c, queue in enumerate(queues)]
 
 
-async def _drive(base_url: str, tokens: list[str], queues: list[list[bytes]], path: str, clock,
-                 rate: float | None) -> LoadResult:
+async def _drive(base_url: str, tokens: list[str], queues: list[list[tuple]], clock, rate: float | None,
+                 warm: bool) -> LoadResult:
     barrier = asyncio.Barrier(len(queues) + 1)
     due = schedule(queues, rate)
     tasks = [
-        asyncio.create_task(_client(i, base_url, tokens[i], queues[i], path, barrier, due[i]))
+        asyncio.create_task(_client(i, base_url, tokens[i], queues[i], queues[i][0][2] if warm and queues[i] else None,
+                                    barrier, due[i]))
         for i in range(len(queues))
     ]
     try:
@@ -139,5 +143,12 @@ def drive(base_url: str, tokens: list[str], queues: list[list[dict]], path: str 
     """Send every client's queue concurrently (closed loop, or open loop at ``rate`` requests/s);
     bodies are encoded before the clock starts. ``clock("start")`` and ``clock("end")`` are called
     as the timed part starts and ends."""
-    encoded = [[json.dumps(body).encode() for body in queue] for queue in queues]
-    return asyncio.run(_drive(base_url, tokens, encoded, path, clock, rate))
+    encoded = [[("POST", path, json.dumps(body).encode()) for body in queue] for queue in queues]
+    return asyncio.run(_drive(base_url, tokens, encoded, clock, rate, warm=True))
+
+
+def drive_requests(base_url: str, tokens: list[str], queues: list[list[tuple[str, str, dict | None]]],
+                   clock=lambda _event: None) -> LoadResult:
+    """Like ``drive`` (closed loop) for queues of (method, path, JSON body or None), any mix."""
+    encoded = [[(m, p, None if b is None else json.dumps(b).encode()) for m, p, b in queue] for queue in queues]
+    return asyncio.run(_drive(base_url, tokens, encoded, clock, None, warm=False))

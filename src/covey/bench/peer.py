@@ -84,7 +84,8 @@ def _minor(amount: str) -> int:
     return int(Decimal(amount) * 100)  # the plan's currencies all have two decimals
 
 
-def _register(conn, sql: PeerSql, body: dict, *, partner_id: int, user_id: int, product_ids: dict[str, int]) -> str:
+def register(conn, sql: PeerSql, body: dict, *, partner_id: int, user_id: int, product_ids: dict[str, int]) -> tuple[str, str]:
+    """Submit one registration; (its status, its public id)."""
     domain = normalise_domain(body["domain"])
     amount_minor, currency = _minor(body["value"]["amount"]), body["value"]["currency"]
     now = datetime.now(UTC)
@@ -123,7 +124,7 @@ def _register(conn, sql: PeerSql, body: dict, *, partner_id: int, user_id: int, 
                            conflict_with_id=holder[0] if holder else None, review_due_at=None)
                 found = cur.execute(sql.insert_plain, [row[c] for c in sql.columns]).fetchone()
             cur.executemany(sql.link_product, [(found[0], product_ids[p]) for p in body["products"]])
-            return row["status"]
+            return row["status"], row["public_id"]
 
 
 @dataclass
@@ -152,7 +153,7 @@ def run_peer(conninfo: str, sql: PeerSql, queues: list[list[dict]], *, partner_i
         for body in queues[i]:
             began = time.perf_counter()
             try:
-                status = _register(conn, sql, body, partner_id=partner_ids[i], user_id=user_ids[i], product_ids=product_ids)
+                status = register(conn, sql, body, partner_id=partner_ids[i], user_id=user_ids[i], product_ids=product_ids)[0]
                 out.append(PeerOutcome(time.perf_counter() - began, status, ""))
             except psycopg.Error as exc:
                 out.append(PeerOutcome(time.perf_counter() - began, "", f"{type(exc).__name__}: {exc}"[:200]))

@@ -11,19 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from ninja import Header, Router
+from ninja import Field, Header, Query, Router
 from pydantic import BaseModel
 
 from covey.core import access
-from covey.core.models import IdempotencyKey, User
-from covey.core.schemas import READ_ERRORS, OutSchema, Paging, Ref, ref
+from covey.core.models import ApiToken, IdempotencyKey, User
+from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging, Ref, ref
 
 M = TypeVar("M", bound=models.Model)
 
@@ -126,16 +126,21 @@ def idempotency_key_header():
 
 def create_once(
     request: HttpRequest, *, key: str | None, make: Callable[[], M], schema: type[BaseModel], render: Callable[[M], dict],
+    unstored: Callable[[M], dict] | None = None,
 ) -> HttpResponse:
     """Run ``make`` and answer 201 with the new object, at most once per ``Idempotency-Key``.
 
     The object and the stored answer are written in one transaction, so two concurrent requests
     with the same key cannot both create: the loser's insert of the key fails, its object is rolled
-    back and it answers with the winner's stored response.
+    back and it answers with the winner's stored response. ``unstored`` adds fields to the first
+    answer only (a secret); the stored one, and so a replay, has what ``render`` gives.
     """
+    def first(obj: M, body: dict) -> HttpResponse:
+        return JsonResponse(body | (unstored(obj) if unstored else {}), status=201)
+
     if key is None:
         obj = make()
-        return JsonResponse(schema.model_validate(render(obj)).model_dump(mode="json"), status=201)
+        return first(obj, schema.model_validate(render(obj)).model_dump(mode="json"))
     user = user_of(request)
     digest = _request_digest(request)
     stored = _stored(user, key)
@@ -151,7 +156,7 @@ def create_once(
         if stored is None:
             raise  # a conflict of the object itself, not of the key
         return _replay(stored, digest)
-    return JsonResponse(body, status=201)
+    return first(obj, body)
 
 
 # --- /me -------------------------------------------------------------------------------------
@@ -197,3 +202,77 @@ def me(request: HttpRequest):
             "log_activity": access.can_log_activity(user),
         },
     }
+
+
+# --- /tokens: the caller's own API tokens ------------------------------------------------------
+
+tokens_router = Router(tags=["tokens"])
+
+
+class TokenOut(OutSchema):
+    id: str
+    name: str
+    scope: Literal["read", "read_write"]
+    hint: str = Field(..., description="The key's last characters, to recognise it")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenPage(OutSchema):
+    items: list[TokenOut]
+    count: int
+
+
+class TokenCreated(TokenOut):
+    key: str = Field(..., description="The secret, shown this once; Covey keeps only its hash. A replay "
+                     "(same Idempotency-Key) answers with an empty key: revoke that token and create another.")
+
+
+class TokenIn(InputSchema):
+    name: str = Field(..., min_length=1, max_length=100)
+    scope: Literal["read", "read_write"] = Field("read", description="read: safe methods only; read_write: as the user")
+
+
+def token_out(t: ApiToken) -> dict:
+    return {"id": t.public_id, "name": t.name, "scope": t.scope, "hint": t.hint, "created_at": t.created_at,
+            "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}
+
+
+@tokens_router.get("/tokens", response={200: TokenPage, **READ_ERRORS}, operation_id="tokens_list",
+                   summary="List my API tokens", description="Yours only, newest first, revoked ones included.")
+def tokens_list(request: HttpRequest, paging: Query[Paging]):
+    return page(user_of(request).api_tokens.order_by("-created_at", "-id"), paging, token_out)
+
+
+@tokens_router.post(
+    "/tokens", response={201: TokenCreated, **WRITE_ERRORS}, operation_id="tokens_create", summary="Create an API token",
+    description="The answer carries the key, this once. A read-only token may create only read-only tokens.",
+)
+def tokens_create(request: HttpRequest, payload: TokenIn, idempotency_key: str | None = idempotency_key_header()):
+    from covey.core.services import token_issue
+
+    user = user_of(request)
+    keys: dict = {}
+
+    def make() -> ApiToken:
+        token, secret = token_issue(user=user, name=payload.name, scope=payload.scope, source="api",
+                                    via_scope=getattr(user, "token_scope", None))
+        keys[token.pk] = secret
+        return token
+
+    return create_once(request, key=idempotency_key, make=make, schema=TokenCreated,
+                       render=lambda t: token_out(t) | {"key": ""}, unstored=lambda t: {"key": keys[t.pk]})
+
+
+@tokens_router.delete("/tokens/{id}", response={204: None, **WRITE_ERRORS}, operation_id="tokens_revoke",
+                      summary="Revoke an API token", description="It stops working at once. Revoking twice is fine.")
+def tokens_revoke(request: HttpRequest, id: str):
+    from covey.core.services import token_revoke
+
+    user = user_of(request)
+    token = user.api_tokens.filter(public_id=id[:40]).first()
+    if token is None:
+        raise Http404("No token with that id")
+    token_revoke(token=token, actor=user, source="api")
+    return no_content()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from covey.core.models import VendorSettings
+from covey.core.models import ApiToken, VendorSettings
 
 
 class VendorSettingsForm(forms.ModelForm):
@@ -27,3 +27,7 @@ class VendorSettingsForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CRM sync”.")
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ, widget=forms.RadioSelect,
+        help_text="A read-only token can fetch anything you can see and change nothing.",
+    )

@@ -160,9 +160,18 @@ class AuditEvent(models.Model):
 
 
 class ApiToken(models.Model):
-    """A personal API token. Only a SHA-256 hash of the secret is stored; it is shown once."""
+    """A personal API token. Only a SHA-256 hash of the secret is stored; it is shown once.
+
+    Its scope narrows what the user may do through it, never widens it: a ``read`` token answers
+    every safe request its user could make and refuses every unsafe one (checked once, by the
+    API's authentication); ``read_write`` acts exactly as the user.
+    """
 
     PREFIX = "cvy"
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
 
     public_id = PublicIdField(prefix="tok")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
@@ -172,6 +181,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Tokens issued before scopes existed could write, so they keep doing so.
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ_WRITE)
 
     class Meta:
         ordering = ["-created_at"]
@@ -179,14 +190,18 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (…{self.hint})"
 
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE
+
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, *, user: User, name: str) -> tuple[ApiToken, str]:
+    def issue(cls, *, user: User, name: str, scope: str = Scope.READ_WRITE) -> tuple[ApiToken, str]:
         key = f"{cls.PREFIX}_{secrets.token_urlsafe(32)}"
-        token = cls.objects.create(user=user, name=name, key_hash=cls.hash_key(key), hint=key[-6:])
+        token = cls.objects.create(user=user, name=name, key_hash=cls.hash_key(key), hint=key[-6:], scope=scope)
         return token, key
 
     @property

@@ -48,7 +48,7 @@ class Error(OutSchema):
 
 
 # Error answers an endpoint can give, for the OpenAPI document.
-READ_ERRORS: dict[int, Any] = {401: Error, 404: Error, 422: Error}
+READ_ERRORS: dict[int, Any] = {400: Error, 401: Error, 404: Error, 422: Error}
 WRITE_ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 422: Error}
 
 

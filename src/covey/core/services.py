@@ -50,3 +50,44 @@ def update_object(obj: models.Model, *, actor, source: str = "web", **values) ->
 def delete_object(obj: models.Model, *, actor, source: str = "web") -> None:
     audit.record(actor=actor, action="delete", obj=obj, source=source)
     obj.delete()
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+TOKEN_SCOPE_WIDER = "A read-only token cannot create a token that may write."
+TOKEN_NAME_NEEDED = "Give the token a name, e.g. “CRM sync”."
+TOKEN_SCOPE_UNKNOWN = "The scope is 'read' or 'read_write'."
+
+
+@transaction.atomic
+def token_issue(*, user, name: str, scope: str, source: str = "web", via_scope: str | None = None):
+    """A new personal token for ``user``; returns (token, key), the key shown once.
+
+    ``via_scope`` is the scope of the token the request came with (API): a token never makes a
+    token with more rights than its own (a read-only one cannot reach this at all, but say so).
+    """
+    from django.core.exceptions import ValidationError
+
+    from covey.core.models import ApiToken
+
+    if via_scope is not None and via_scope != ApiToken.Scope.READ_WRITE and scope == ApiToken.Scope.READ_WRITE:
+        raise ValidationError({"scope": TOKEN_SCOPE_WIDER})
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": TOKEN_NAME_NEEDED})
+    if scope not in ApiToken.Scope.values:
+        raise ValidationError({"scope": TOKEN_SCOPE_UNKNOWN})
+    token, key = ApiToken.issue(user=user, name=name, scope=scope)
+    audit.record(actor=user, action="create", obj=token, changes={"name": [None, token.name], "scope": [None, token.scope]},
+                 source=source)
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, token, actor, source: str = "web") -> bool:
+    """Revoke ``token`` (once); False when it was already revoked."""
+    if not token.is_active:
+        return False
+    token.revoke()
+    audit.record(actor=actor, action="update", obj=token, changes={"revoked": [False, True]}, source=source)
+    return True

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from covey.core import audit
+from covey.core import services as core_services
 from covey.core.access import is_admin, require
 from covey.core.forms import ApiTokenForm, VendorSettingsForm
 from covey.core.models import ApiToken, Notification, VendorSettings
@@ -67,8 +68,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        token, new_key = ApiToken.issue(user=request.user, name=form.cleaned_data["name"])
-        audit.record(actor=request.user, action="create", obj=token, changes={"name": [None, token.name]})
+        token, new_key = core_services.token_issue(user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"])
         form = ApiTokenForm()
     tokens = request.user.api_tokens.all()
     return render(request, "core/tokens.html", {"form": form, "tokens": tokens, "new_key": new_key})
@@ -79,9 +79,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
     # Tokens are personal: another user's token id is simply not found.
     token = get_object_or_404(ApiToken, public_id=public_id, user=request.user)
-    if token.is_active:
-        token.revoke()
-        audit.record(actor=request.user, action="update", obj=token, changes={"revoked": [False, True]})
+    if core_services.token_revoke(token=token, actor=request.user):
         messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
     return redirect("token_list")
 
