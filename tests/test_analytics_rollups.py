@@ -115,3 +115,19 @@ def test_the_pages_say_how_fresh_their_figures_are(quarter, client):  # noqa: F8
     card = client.get(f"/analytics/scorecards/{quarter.partner_a.public_id}/2026Q2/")
     assert card.status_code == 200 and stamp in card.content.decode()
     assert (as_of - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_the_previous_period_figures_are_kept_until_the_rollups_take_in_a_change(quarter):  # noqa: F811
+    from covey.analytics import dashboard as D
+
+    rollups.rebuild()
+    q3 = VendorSettings.current().calendar.parse("2026Q3")  # its previous period is Q2, the worked example
+    f = M.Filters(period=q3)
+    figures = D.build(f, for_vendor=True).figures
+    previous, _ = outcomes.previous_values(f, figures)
+    assert previous["sourced_revenue"] == 6_000_000
+    quarter.s2.amount_minor = 2_500_000
+    quarter.s2.save()
+    assert outcomes.previous_values(f, figures)[0]["sourced_revenue"] == 6_000_000  # the rollups have not seen it
+    run_jobs(datetime.now(UTC), only="analytics.refresh_rollups")
+    assert outcomes.previous_values(f, figures)[0]["sourced_revenue"] == 6_500_000  # new "as of": computed again

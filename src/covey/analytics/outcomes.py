@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -589,10 +591,33 @@ def records(cube: M.Cube, kind: str) -> tuple[list[str], list[list]]:
     raise ValueError(f"no records of kind {kind!r}")
 
 
+PREVIOUS_MAX_AGE = 60.0  # seconds: the rollups themselves are refreshed once a minute
+_previous_kept: dict[tuple, tuple[float, dict]] = {}  # per process: (filters, metrics, rollups as of) → values
+_previous_lock = threading.Lock()
+
+
 def previous_values(filters: M.Filters, figures) -> tuple[dict, dict]:
-    """Each figure's value in the previous period (the quarter or fiscal year before) and the change to it."""
+    """Each figure's value in the previous period (the quarter or fiscal year before) and the change to it.
+
+    The previous period's figures rarely move, yet computing them costs as much as the page's own; a
+    process keeps them for a minute, and only while the rollups have not taken in new changes."""
+    from covey.analytics import rollups
+
     metrics = [fig.metric for fig in figures]
-    previous = M.compute_all(M.build_cube(M.previous_filters(filters)), metrics)
+    state = None if filters.opportunity_ids else rollups.current_state()
+    key = (M.previous_filters(filters), tuple(m.key for m in metrics), state.as_of if state else None)
+    now = time.monotonic()
+    with _previous_lock:
+        kept = _previous_kept.get(key) if state is not None else None
+    if kept is not None and now - kept[0] < PREVIOUS_MAX_AGE:
+        previous = kept[1]
+    else:
+        previous = M.compute_all(M.build_cube(M.previous_filters(filters)), metrics)
+        if state is not None:
+            with _previous_lock:
+                for old in [k for k, (at, _) in _previous_kept.items() if now - at >= PREVIOUS_MAX_AGE]:
+                    del _previous_kept[old]
+                _previous_kept[key] = (now, previous)
     changes = {fig.metric.key: fig.value - previous[fig.metric.key]
                for fig in figures if fig.value is not None and previous[fig.metric.key] is not None}
     return previous, changes
