@@ -27,7 +27,8 @@ class Lines(logging.Handler):
 
 
 @pytest.fixture
-def lines():
+def lines(settings):
+    settings.ACCESS_LOG = True
     handler = Lines()
     root = logging.getLogger()
     old_level = root.level
@@ -54,6 +55,14 @@ def test_each_request_gets_an_id_and_one_access_line(cast, lines):
 
     other = Client().get("/api/me", headers={"authorization": f"Bearer {key}"})
     assert other["X-Request-ID"] != request_id
+
+
+def test_without_access_log_there_is_no_access_line_but_the_request_still_has_its_id(cast, lines, settings):
+    settings.ACCESS_LOG = False
+    response = Client().get("/api/no-such-thing")
+    assert response.status_code == 404 and len(response["X-Request-ID"]) == 32
+    assert not [line for line in lines if line["logger"] == "covey.access"]
+    assert [line for line in lines if line.get("request_id") == response["X-Request-ID"]]  # Django's 404 line
 
 
 def test_lines_logged_during_a_request_carry_its_id(db, lines):

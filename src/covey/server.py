@@ -21,6 +21,11 @@ def serve(
 ) -> None:
     """Serve until interrupted; unless told not to, also run ``covey worker`` (task queue, e-mail
     outbox, periodic jobs) in a child process for as long as the server runs."""
+    if access_log:  # the workers' request middleware writes the line, with the request id
+        from django.conf import settings
+
+        os.environ["ACCESS_LOG"] = "true"  # for workers that start afresh…
+        settings.ACCESS_LOG = True  # …and for those forked from this process
     workers = workers or int(os.environ.get("WEB_CONCURRENCY", min(4, os.cpu_count() or 1)))  # one per core
     child = None
     if background_worker:
@@ -28,7 +33,7 @@ def serve(
 
         child = start_background()
     try:
-        _run_granian(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+        _run_granian(host=host, port=port, workers=workers, threads=threads)
     finally:
         if child is not None:
             child.terminate()
@@ -38,7 +43,7 @@ def serve(
                 child.kill()
 
 
-def _run_granian(*, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+def _run_granian(*, host: str, port: int, workers: int, threads: int) -> None:
     from django.conf import settings
     from granian import Granian
     from granian.constants import Interfaces
@@ -53,7 +58,7 @@ def _run_granian(*, host: str, port: int, workers: int, threads: int, access_log
         workers=workers,
         blocking_threads=threads,
         websockets=False,
-        log_access=access_log,
+        log_access=False,  # the access line comes from covey.core.logs, which knows the request id
         log_dictconfig=granian_config(settings.LOG_FORMAT),
         respawn_failed_workers=True,  # a worker that dies (out of memory, say) is replaced
         workers_kill_timeout=20,  # a worker still busy 20 s after shutdown began is stopped

@@ -192,6 +192,7 @@ if PRODUCTION:
 
 # COVEY_LOG_FORMAT=json: one JSON object per line with the request id (see covey/core/logs.py).
 LOG_FORMAT = env_choice("COVEY_LOG_FORMAT", "text", ("text", "json"))
+ACCESS_LOG = env_bool("ACCESS_LOG", False)  # one line per request from covey.core.logs (covey serve --access-log)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
