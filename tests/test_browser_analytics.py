@@ -62,6 +62,27 @@ def test_manager_sees_charts_drills_into_a_metric_and_downloads_the_qbr_pdf(page
     with open(path, "rb") as fh:
         assert fh.read(5) == b"%PDF-"
     assert download.value.suggested_filename == f"qbr-{w.partner_a.public_id}-{Q}.pdf"
+    _assert_the_qbr_pack_looks_right(path, w.partner_a.name)
+
+
+def _assert_the_qbr_pack_looks_right(path, partner_name: str) -> None:
+    """Render the pack's first page to an image, as a reader's viewer would, and look at it: the
+    scorecard's words and figures are on it, and the charts put colour on the page."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(path)
+    first = pdf[0]
+    text = first.get_textpage().get_text_range()
+    assert partner_name in text and "Scorecard" in text
+    assert "42,000.00" in text  # the quarter's sourced revenue, as the scorecard shows it
+    image = first.render(scale=1).to_pil().convert("RGB")
+    width, height = image.size
+    assert width < height  # a portrait page
+    pixels = list(image.getdata())
+    inked = sum(1 for r, g, b in pixels if r + g + b < 600)
+    coloured = sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 60)
+    assert inked > len(pixels) // 200, "the page is (nearly) blank"
+    assert coloured > 500, "no chart colour on the first page"
 
 
 def test_a_partner_sees_its_own_dashboard_only(page, site):  # noqa: F811
