@@ -122,3 +122,13 @@ def test_the_rejected_rows_of_a_report_are_for_the_partner_and_its_uploaders(wor
         assert len(as_user(user).get(path).json()["report"]["problems"]) == 2
     finance = as_user(world.finance).get(path).json()["report"]
     assert finance["problems"] == [] and finance["counts"] == {"duplicate_id": 1, "never_alone_domain": 1}
+
+
+def test_a_run_says_whether_it_was_incremental(mapped):
+    w = mapped
+    path = f"/api/mapping/lists/{w.map_list_a.public_id}/runs"
+    first = as_user(w.a_admin).post(path).json()
+    again = as_user(w.a_admin).get(f"/api/mapping/runs/{as_user(w.a_admin).post(path).json()['id']}").json()
+    assert first["status"] == again["status"] == "done"
+    assert again["incremental"] is True and again["full_reason"] == "" and again["rematched_rows"] == 0  # nothing changed
+    assert first["incremental"] or first["full_reason"]  # a full run says why

@@ -67,7 +67,8 @@ def run_out(run: MappingRun | None) -> dict | None:
     if run is None:
         return None
     return {"id": run.public_id, "status": run.status, "progress": run.progress, "stage": run.stage, "error": run.error,
-            "counts": run.counts, "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at}
+            "counts": run.counts, "incremental": run.incremental, "rematched_rows": run.rematched_rows,
+            "full_reason": run.full_reason, "created_at": run.created_at, "started_at": run.started_at, "finished_at": run.finished_at}
 
 
 def list_out(account_list: AccountList, user=None) -> dict:

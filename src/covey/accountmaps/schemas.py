@@ -65,6 +65,9 @@ class RunOut(OutSchema):
     stage: str
     error: str
     counts: dict[str, Any]
+    incremental: bool = Field(description="Only rows added or edited since the last run were normalised")
+    rematched_rows: int = Field(description="Rows (distinct matching fields) normalised by this run")
+    full_reason: str = Field(description="Why the run was a full one; empty for an incremental run")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
