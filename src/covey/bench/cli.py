@@ -33,6 +33,33 @@ def _setup_for(url: str, var_dir: Path) -> None:
         raise typer.Exit(2)
 
 
+def _bench_var_dir() -> Path:
+    return (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
+
+
+def _open_database(database_url: str, *, sqlite_allowed: bool = False) -> tuple[str, Path, bool]:
+    """Set this process up for the bench database: (its URL, the bench's var dir, whether it was just
+    created). PostgreSQL by default (created when missing, production settings like the server it
+    starts); ``sqlite:///path`` where the bench records SQLite figures. Bad input exits with a message."""
+    from covey.bench import database
+
+    var_dir = _bench_var_dir()
+    if sqlite_allowed and database_url.startswith("sqlite:"):
+        os.environ["DATABASE_URL"] = database_url
+        from covey.cli import setup_django
+
+        setup_django()
+        return database_url, var_dir, False
+    try:
+        url = database.resolve_url(database_url or None)
+        created = database.ensure_database(url)
+    except database.BenchError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    _setup_for(url, var_dir)
+    return url, var_dir, created
+
+
 @bench_app.command()
 def registrations(
     size: int = typer.Option(3000, min=1, max=1_000_000, help="Registrations to send."),
@@ -64,14 +91,7 @@ def registrations(
     from covey.bench import database
     from covey.bench.registrations import Options, run
 
-    try:
-        url = database.resolve_url(database_url or None)
-        created = database.ensure_database(url)
-    except database.BenchError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
-    _setup_for(url, var_dir)
+    url, var_dir, created = _open_database(database_url)
     if created and not as_json:
         err.print(f"Created database {database.database_name(url)!r}.")
 
@@ -158,14 +178,7 @@ def api_load(
     from covey.bench import database
     from covey.bench.api import Options, run
 
-    try:
-        url = database.resolve_url(database_url or None)
-        database.ensure_database(url)
-    except database.BenchError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
-    _setup_for(url, var_dir)
+    url, var_dir, _ = _open_database(database_url)
     options = Options(rounds=rounds, clients=clients, seed=seed, database_url=url, workers=workers, var_dir=var_dir, peer=peer)
     try:
         result = run(options, progress=(lambda _msg: None) if as_json else (lambda msg: err.print(msg)))
@@ -289,21 +302,7 @@ def payouts(
     from covey.bench import database
     from covey.bench.payouts import Options, run
 
-    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
-    if database_url.startswith("sqlite:"):
-        url = database_url
-        os.environ["DATABASE_URL"] = url
-        from covey.cli import setup_django
-
-        setup_django()
-    else:
-        try:
-            url = database.resolve_url(database_url or None)
-            database.ensure_database(url)
-        except database.BenchError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
-        _setup_for(url, var_dir)
+    url, var_dir, _ = _open_database(database_url, sqlite_allowed=True)
     options = Options(lines=lines, partners=partners, seed=seed, database_url=url, peer=peer,
                       peer_sample=peer_sample, check=check)
     try:
@@ -338,20 +337,7 @@ def analytics(
     if size not in ("large", "small"):
         err.print("[red]--size must be large or small.[/red]")
         raise typer.Exit(2)
-    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
-    if database_url.startswith("sqlite:"):
-        os.environ["DATABASE_URL"] = database_url
-        from covey.cli import setup_django
-
-        setup_django()
-    else:
-        try:
-            url = database.resolve_url(database_url or None)
-            database.ensure_database(url)
-        except database.BenchError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
-        _setup_for(url, var_dir)
+    _open_database(database_url, sqlite_allowed=True)
     database.migrate()
     try:
         result = run(Options(size=size, seed=seed, peer=peer, peer_sample=peer_sample),
@@ -405,22 +391,8 @@ def dashboard(
     if size not in ("large", "medium", "small"):
         err.print("[red]--size must be large, medium or small.[/red]")
         raise typer.Exit(2)
-    var_dir = (Path(os.environ.get("COVEY_VAR_DIR") or Path.cwd() / "var") / "bench").resolve()
     sqlite = database_url.startswith("sqlite:")
-    if sqlite:
-        url = database_url
-        os.environ["DATABASE_URL"] = url
-        from covey.cli import setup_django
-
-        setup_django()
-    else:
-        try:
-            url = database.resolve_url(database_url or None)
-            database.ensure_database(url)
-        except database.BenchError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
-        _setup_for(url, var_dir)
+    url, var_dir, _ = _open_database(database_url, sqlite_allowed=True)
     database.migrate()
     if sqlite:
         from django.conf import settings
