@@ -358,6 +358,6 @@ def test_covey_seed_explains_an_unknown_size_or_a_bad_date():
     size = runner.invoke(_cli(), ["seed", "--size", "huge"])
     day = runner.invoke(_cli(), ["seed", "--today", "22/11/2026"])
 
-    assert size.exit_code == 2 and "small, large" in size.output
+    assert size.exit_code == 2 and "small, medium, large" in size.output
     assert day.exit_code == 2 and "YYYY-MM-DD" in day.output
     assert not Opportunity.objects.exists()
