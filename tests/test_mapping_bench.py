@@ -69,3 +69,11 @@ def test_a_tiny_bench_run_prints_its_figures_as_one_json_line_last():
     assert figures["workload"] == "mapping" and figures["size"] == 2000 and figures["peer"] == "none"
     assert figures["precision"] >= 0.95 and figures["recall"] >= 0.8
     assert set(figures["stages"]) == {"normalise", "domain", "name_exact", "name_fuzzy", "select"}
+
+
+def test_a_tiny_run_with_the_splink_peer_and_an_incremental_rerun():
+    result = CliRunner().invoke(bench_app, ["mapping", "--size", "1000", "--incremental", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert figures["peer"] == "splink-duckdb" and figures["peer_seconds"] > 0 and 0 < figures["peer_f1"] <= 1
+    assert figures["ratio"] > 0 and figures["incremental_identical"] is True

@@ -73,7 +73,7 @@ def run_splink(ours: pl.DataFrame, theirs: pl.DataFrame, *, threshold: float = 0
         stages[name] = round(now - last, 3)
         last = now
 
-    rows_o, rows_t, pieces_o, pieces_t = _prepare(accounts_frame(ours), accounts_frame(theirs))
+    rows_o, rows_t, pieces_o, pieces_t, _normalised = _prepare(accounts_frame(ours), accounts_frame(theirs))
     domains_o, domains_t, _ = _usable_domains(pieces_o, pieces_t, MatchOptions())
     records_o, records_t = _records(rows_o, domains_o), _records(rows_t, domains_t)
     lap("prepare")
