@@ -160,3 +160,17 @@ def test_partner_a_objects_never_appear_in_partner_b_lists(full_world, role, pat
     text = response.content.decode()
     assert not any(i in text for i in a_ids), f"{path} leaks partner A's objects to {role}"
     assert "Alpha" not in text and "Customer A" not in text
+
+
+def _template(path: str) -> str:
+    return re.sub(r"{\w+}", "{}", re.sub(r"/api/recognition/rules/\w+$", "/api/recognition/rules/{kind}", path.split("?")[0]))
+
+
+def test_every_api_operation_has_a_row_in_the_access_tables(db):
+    """A new endpoint must say who reaches it: a row in TABLE, or for a list, a place in LISTS."""
+    from covey.api import api
+
+    operations = {(method.upper(), path) for path, ops in api.get_openapi_schema()["paths"].items() for method in ops}
+    covered = {(method, _template(path)) for _, method, path, *_ in TABLE} | {("GET", _template(path)) for path in LISTS}
+    missing = sorted(f"{method} {path}" for method, path in operations if (method, _template(path)) not in covered)
+    assert not missing, f"operations without an access row: {missing}"

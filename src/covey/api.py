@@ -43,9 +43,11 @@ from covey.core.api import router as core_router
 from covey.core.logs import note_user
 from covey.core.models import ApiToken
 from covey.core.money import MoneyError
+from covey.core.notifications_api import router as notifications_router
 from covey.core.sql import prepared_cursor
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
+from covey.ecosystem.api import router as ecosystem_router
 from covey.enablement.api import router as enablement_router
 from covey.interchange.api import router as interchange_router
 from covey.joint.api import router as joint_router
@@ -55,6 +57,7 @@ from covey.partners.api import router as partners_router
 from covey.payouts.api import router as payouts_router
 from covey.plans.api import router as plans_router
 from covey.programs.api import router as programs_router
+from covey.recognition.api import router as recognition_router
 from covey.registrations.api import router as registrations_router
 from covey.surveys.api import router as surveys_router
 from covey.tierreviews.api import router as tierreviews_router
@@ -337,6 +340,9 @@ api.add_router("", mdf_router)
 api.add_router("", interchange_router)
 api.add_router("", analytics_router)
 api.add_router("", surveys_router)
+api.add_router("", recognition_router)
+api.add_router("", ecosystem_router)
+api.add_router("", notifications_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

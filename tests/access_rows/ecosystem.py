@@ -8,7 +8,10 @@ from tests.matrix import PARTNER_A, PARTNER_B, VENDOR, Route, expect
 WEB_ROUTES: dict[str, Route] = {
     "analytics_ecosystem": Route(expect(ok=VENDOR, hidden=PARTNER_A + PARTNER_B)),
 }
-API_TABLE: list[tuple] = []
+#                                                                   admin  pm   pm2  rep  fin  exec a_adm a_rep a_ro b_adm b_rep
+API_TABLE: list[tuple] = [
+    ("ecosystem numbers", "GET", "/api/analytics/ecosystem", None,  (200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404)),
+]
 API_LISTS: list[str] = []
 
 

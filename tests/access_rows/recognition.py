@@ -17,8 +17,18 @@ WEB_ROUTES: dict[str, Route] = {
     "recognition_rule_save": Route(expect(ok=ADMIN, forbidden=rest(ADMIN, HIDDEN), hidden=HIDDEN), method="POST",
                                    kwargs={"kind": "=top_coseller"}),
 }
-API_TABLE: list[tuple] = []
-API_LISTS: list[str] = []
+#                                                                          admin  pm   pm2  rep  fin  exec a_adm a_rep a_ro b_adm b_rep
+API_TABLE: list[tuple] = [
+    ("list awards", "GET", "/api/recognition/awards", None,                (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("leaderboards", "GET", "/api/recognition/leaderboards?period=2025Q4", None,
+                                                                           (200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404)),
+    ("give awards", "POST", "/api/recognition/awards/run", {"period": "2025Q4"},
+                                                                           (200, 200, 200, 403, 403, 403, 404, 404, 404, 404, 404)),
+    ("list award rules", "GET", "/api/recognition/rules", None,            (200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404)),
+    ("change award rule", "PATCH", "/api/recognition/rules/top_coseller", {"threshold": "5"},
+                                                                           (200, 403, 403, 403, 403, 403, 404, 404, 404, 404, 404)),
+]
+API_LISTS: list[str] = ["/api/recognition/awards", "/api/recognition/awards?q=Alpha"]
 SECRET = "Alpha's award: a quarter to remember"
 
 

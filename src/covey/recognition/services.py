@@ -32,6 +32,7 @@ from covey.recognition.models import Award, AwardKind, AwardRule
 LEADERBOARD = 5
 NO_RUN = "Only admins and partner managers give awards."
 NO_RULES = "Only admins change the award rules."
+MAX_THRESHOLD = Decimal(10**12)  # the column holds 12 digits before the point
 
 
 @dataclass
@@ -147,8 +148,13 @@ def _tell(award: Award) -> None:
 def rule_update(*, actor, rule: AwardRule, enabled: bool, threshold: Decimal, source: str = "web") -> AwardRule:
     from django.core.exceptions import ValidationError
 
+    if not threshold.is_finite():
+        raise ValidationError({"threshold": "The threshold is a number, e.g. 25000 or 7.5."})
     if threshold < 0:
         raise ValidationError({"threshold": "The threshold cannot be negative."})
+    if threshold >= MAX_THRESHOLD or threshold != threshold.quantize(Decimal("0.01")):
+        raise ValidationError({"threshold": f"The threshold is a number below {MAX_THRESHOLD:,} with at most two decimals."})
+    threshold = threshold.quantize(Decimal("0.01"))  # as the database gives it back, whichever database
     before = {"enabled": rule.enabled, "threshold": str(rule.threshold)}
     rule.enabled, rule.threshold = enabled, threshold
     rule.save(update_fields=["enabled", "threshold"])
