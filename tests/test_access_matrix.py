@@ -215,18 +215,13 @@ def test_route_answers_each_member_of_the_cast_as_the_matrix_says(client, matrix
 
 def test_every_api_operation_is_in_the_api_access_tables():
     """Each OpenAPI operation is tried by the cast in test_api_access.py (its TABLE or LISTS)."""
-    import re
-
     from covey.api import api
-    from tests.test_api_access import LISTS, TABLE
+    from tests.test_api_access import LISTS, TABLE, path_shape
 
-    def shape(path: str) -> str:
-        return re.sub(r"\{\w+\}", "{}", path.split("?")[0])
-
-    covered = {(method, shape(path)) for _, method, path, _, _ in TABLE}
-    covered |= {("GET", shape(path)) for path in LISTS}
+    covered = {(method, path_shape(path)) for _, method, path, _, _ in TABLE}
+    covered |= {("GET", path_shape(path)) for path in LISTS}
     operations = {
-        (method.upper(), shape(path))
+        (method.upper(), path_shape(path))
         for path, methods in api.get_openapi_schema()["paths"].items()
         for method in methods
     }

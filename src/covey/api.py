@@ -47,6 +47,7 @@ from covey.core.notifications_api import router as notifications_router
 from covey.core.sql import prepared_cursor
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
+from covey.crm.transfer_api import router as crm_files_router
 from covey.ecosystem.api import router as ecosystem_router
 from covey.enablement.api import router as enablement_router
 from covey.interchange.api import router as interchange_router
@@ -343,6 +344,7 @@ api.add_router("", surveys_router)
 api.add_router("", recognition_router)
 api.add_router("", ecosystem_router)
 api.add_router("", notifications_router)
+api.add_router("", crm_files_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -10,9 +10,6 @@ sends CSV and XLSX.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
@@ -44,6 +41,7 @@ from covey.core.api import (
     lookup,
     no_content,
     page,
+    uploaded_bytes,
     user_of,
 )
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, OutSchema, ref
@@ -58,9 +56,6 @@ NO_SHARING = "Each side decides what it shares of its own populations; your role
 NO_RUN = "Your role cannot start mapping runs for this list."
 NO_ACTION = "Your role can view co-sell targets but not act on them."
 PARTNER_REQUIRED = "Name the partner whose list this is."
-ONE_CONTENT = "Send the file as either content or content_base64."
-BAD_BASE64 = "content_base64 is not valid base64."
-TOO_BIG = "The file is {size:,} bytes; uploads are limited to {limit:,}."
 
 
 def run_out(run: MappingRun | None) -> dict | None:
@@ -99,18 +94,7 @@ def _list(user, public_id: str) -> AccountList:
 
 
 def _file(payload: UploadIn) -> bytes:
-    if (payload.content is None) == (payload.content_base64 is None):
-        raise ValidationError({"content": ONE_CONTENT})
-    if payload.content is not None:
-        data = payload.content.encode("utf-8")
-    else:
-        try:
-            data = base64.b64decode(payload.content_base64 or "", validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError({"content_base64": BAD_BASE64}) from None
-    if len(data) > max_upload_bytes():
-        raise ApiError(413, "too_large", TOO_BIG.format(size=len(data), limit=max_upload_bytes()))
-    return data
+    return uploaded_bytes(payload.content, payload.content_base64, limit=max_upload_bytes())
 
 
 def _answer(status: int, schema, data: dict) -> JsonResponse:

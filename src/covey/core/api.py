@@ -8,6 +8,8 @@ a reference to something the caller cannot see reads exactly like one that does 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -81,6 +83,28 @@ def refuse_nulls(values: dict, *, nullable: Iterable[str] = ()) -> None:
     wrong = {k: "This field cannot be null." for k, v in values.items() if v is None and k not in allowed}
     if wrong:
         raise ValidationError(wrong)
+
+
+ONE_CONTENT = "Send the file as either content or content_base64."
+BAD_BASE64 = "content_base64 is not valid base64."
+TOO_BIG = "The file is {size:,} bytes; uploads are limited to {limit:,}."
+
+
+def uploaded_bytes(content: str | None, content_base64: str | None, *, limit: int) -> bytes:
+    """A file sent inside a JSON body: as text (``content``, sent back as UTF-8) or as base64
+    (``content_base64``, for binary files or text in another encoding). Exactly one of the two."""
+    if (content is None) == (content_base64 is None):
+        raise ValidationError({"content": ONE_CONTENT})
+    if content is not None:
+        data = content.encode("utf-8")
+    else:
+        try:
+            data = base64.b64decode(content_base64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError({"content_base64": BAD_BASE64}) from None
+    if len(data) > limit:
+        raise ApiError(413, "too_large", TOO_BIG.format(size=len(data), limit=limit))
+    return data
 
 
 def no_content() -> HttpResponse:

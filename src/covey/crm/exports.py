@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 from covey.core.csvsafe import safe_cell
 from covey.core.money import currency_exponent
 from covey.crm.formats import (
+    FORMATS,
     KIND_SOBJECTS,
     LAYOUTS,
     TREE_FORMAT,
@@ -132,3 +136,40 @@ def write_tree(kind: str, queryset: QuerySet, fh: IO[str]) -> int:
         count += 1
     fh.write("\n    ]\n}\n")
     return count
+
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+DOWNLOAD_KINDS = ("accounts", "opportunities", "opportunity-partners")
+
+
+def download(kind: str, queryset: QuerySet, fmt: str = "generic") -> StreamingHttpResponse:
+    """An export as a file download, for the pages and the API alike.
+
+    ``kind`` is one of DOWNLOAD_KINDS (for opportunity-partners, ``queryset`` holds
+    OpportunityPartner rows), ``fmt`` one of FORMATS or their aliases. The file is written first to a
+    spooled temporary file (memory up to 8 MB, then disk), so a large export neither holds the
+    database cursor open for the whole download nor fills the memory.
+    """
+    from covey.crm.partner_links import write_partner_links
+
+    fmt = canonical_format(fmt)
+    if kind not in DOWNLOAD_KINDS or fmt not in FORMATS:
+        raise ValueError(f"cannot export {kind!r} as {fmt!r}")
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", newline="")
+    if kind == "opportunity-partners":
+        write_partner_links(queryset, spool, fmt)
+    else:
+        write_csv(kind, queryset, spool, fmt)
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while chunk := spool.read(64 * 1024):
+                yield chunk.encode("utf-8")
+
+    tree = fmt == TREE_FORMAT
+    response = StreamingHttpResponse(chunks(), content_type="application/json" if tree else "text/csv; charset=utf-8")
+    suffix = "" if fmt == "generic" else f"-{fmt}"
+    response["Content-Disposition"] = (
+        f'attachment; filename="covey-{kind}{suffix}-{timezone.localdate().isoformat()}.{"json" if tree else "csv"}"')
+    return response

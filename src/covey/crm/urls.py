@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/<str:public_id>/delete/", views.account_delete, name="account_delete"),
     path("opportunities/", views.opportunity_list, name="opportunity_list"),
     path("opportunities/export.csv", views.opportunity_export, name="opportunity_export"),
+    path("opportunities/partners/export.csv", views.opportunity_partner_export, name="opportunity_partner_export"),
     path("opportunities/new/", views.opportunity_create, name="opportunity_create"),
     path("opportunities/<str:public_id>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<str:public_id>/edit/", views.opportunity_edit, name="opportunity_edit"),

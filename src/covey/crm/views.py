@@ -7,9 +7,6 @@ rules in ``covey.core.access`` and call one service each.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -36,6 +33,8 @@ from covey.core.money import Money
 from covey.core.services import create_object, update_object
 from covey.core.vocab import Region, Segment
 from covey.crm import services
+from covey.crm.exports import download
+from covey.crm.formats import FORMATS
 from covey.crm.forms import (
     AccountForm,
     ActivityForm,
@@ -60,7 +59,6 @@ from covey.crm.models import (
 from covey.partners.models import Partner
 
 CRM_WRITE_DENIED = "Your role can view CRM records but not change them."
-EXPORT_FORMATS = ("generic", "salesforce", "hubspot")
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -95,31 +93,10 @@ def _money_totals(queryset: QuerySet, field: str = "amount_minor") -> list[dict]
     return [{"money": Money(r["total"] or 0, r["currency"]), "count": r["n"]} for r in rows]
 
 
-def _csv_response(kind: str, queryset: QuerySet, request: HttpRequest) -> StreamingHttpResponse:
-    """Write the export with covey.crm.exports and stream it to the browser.
-
-    The file is written to a spooled temporary file (memory up to 8 MB, then disk), so a large
-    export neither holds the database cursor open for the whole download nor fills the memory.
-    """
-    from covey.crm.exports import write_csv
-
+def _download(kind: str, queryset: QuerySet, request: HttpRequest) -> StreamingHttpResponse:
+    """The export of the filtered list in the format the menu asked for (an unknown one: generic)."""
     fmt = request.GET.get("fmt", "generic")
-    if fmt not in EXPORT_FORMATS:
-        fmt = "generic"
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+", encoding="utf-8", newline="")
-    write_csv(kind, queryset, spool, fmt)
-    spool.seek(0)
-
-    def chunks() -> Iterator[bytes]:
-        with spool:
-            while chunk := spool.read(64 * 1024):
-                yield chunk.encode("utf-8")
-
-    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
-    suffix = "" if fmt == "generic" else f"-{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="covey-{kind}{suffix}-{stamp}.csv"'
-    return response
+    return download(kind, queryset, fmt if fmt in FORMATS else "generic")
 
 
 def with_visible_opportunities(user, activities) -> list[Activity]:
@@ -183,7 +160,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_export(request: HttpRequest) -> HttpResponse:
-    return _csv_response("accounts", _account_listing(request, export=True).queryset, request)
+    return _download("accounts", _account_listing(request, export=True).queryset, request)
 
 
 @login_required
@@ -317,7 +294,18 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def opportunity_export(request: HttpRequest) -> HttpResponse:
-    return _csv_response("opportunities", _opportunity_listing(request, export=True).queryset, request)
+    return _download("opportunities", _opportunity_listing(request, export=True).queryset, request)
+
+
+@login_required
+def opportunity_partner_export(request: HttpRequest) -> HttpResponse:
+    """The partner links of the filtered opportunities, for vendor staff (a partner user does not
+    learn which other partners are on a deal)."""
+    if not request.user.is_vendor:
+        raise Http404("No such page")
+    opportunities = _opportunity_listing(request, export=True).queryset
+    links = OpportunityPartner.objects.filter(opportunity__in=opportunities.values("pk"))
+    return _download("opportunity-partners", links, request)
 
 
 def _opportunity_form_context(form: OpportunityForm, opportunity: Opportunity | None) -> dict:
