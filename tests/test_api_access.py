@@ -28,6 +28,15 @@ TABLE = [
     ("list members", "GET", "/api/partners/{partner_a}/members", None,      (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
     ("change partner", "PATCH", "/api/partners/{partner_a}", {"description": "Changed"},
                                                                             (200, 200, 403, 403, 403, 403, 200, 403, 403, 404, 404)),
+    ("read settings", "GET", "/api/settings", None,                         (200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404)),
+    ("change settings", "PATCH", "/api/settings", {"company_name": "Acme Cloud Inc"},
+                                                                            (200, 403, 403, 403, 403, 403, 404, 404, 404, 404, 404)),
+    ("add member", "POST", "/api/partners/{partner_a}/members", {"email": "new.person@alpha.example", "role": "rep"},
+                                                                            (201, 201, 403, 403, 403, 403, 201, 403, 403, 404, 404)),
+    ("change member role", "PATCH", "/api/partners/{partner_a}/members/{a_rep_user}", {"role": "read_only"},
+                                                                            (200, 200, 403, 403, 403, 403, 200, 403, 403, 404, 404)),
+    ("remove member", "DELETE", "/api/partners/{partner_a}/members/{a_readonly_user}", None,
+                                                                            (204, 204, 403, 403, 403, 403, 204, 403, 403, 404, 404)),
     ("read account", "GET", "/api/accounts/{account_a}", None,              (200, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404)),
     ("change account", "PATCH", "/api/accounts/{account_a}", {"industry": "Changed"},
                                                                             (200, 200, 200, 200, 403, 403, 403, 403, 403, 404, 404)),
@@ -74,6 +83,7 @@ def full_world(module_full_world, db):
 def _ids(world) -> dict[str, str]:
     names = ("partner_a", "partner_b", "account_a", "opportunity_a", "line_a", "link_a", "activity_a", "product")
     found = {name: getattr(world, name).public_id for name in names}
+    found |= {"a_rep_user": world.a_rep.public_id, "a_readonly_user": world.a_readonly.public_id}
     for feature in features():
         found.update(feature.ids(world))
     return found

@@ -44,6 +44,7 @@ from covey.core.logs import note_user
 from covey.core.models import ApiToken
 from covey.core.money import MoneyError
 from covey.core.notifications_api import router as notifications_router
+from covey.core.settings_api import router as settings_router
 from covey.core.sql import prepared_cursor
 from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
@@ -345,6 +346,7 @@ api.add_router("", recognition_router)
 api.add_router("", ecosystem_router)
 api.add_router("", notifications_router)
 api.add_router("", crm_files_router)
+api.add_router("", settings_router)
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -5,14 +5,17 @@ Vendor staff see every partner; a partner user sees only its own (so any other i
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router
 
 from covey.core import access
 from covey.core.api import (
     create_once,
     idempotency_key_header,
+    no_content,
     page,
     refuse_nulls,
     staff_user,
@@ -21,9 +24,12 @@ from covey.core.api import (
 from covey.core.models import StaffRole
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, Paging, plain
 from covey.partners import services
-from covey.partners.models import Partner, PartnerTypeTag
+from covey.partners.models import Membership, Partner, PartnerTypeTag
 from covey.partners.schemas import (
+    MemberIn,
+    MemberOut,
     MemberPage,
+    MemberRoleIn,
     PartnerCreate,
     PartnerFilters,
     PartnerOut,
@@ -126,3 +132,50 @@ def partner_members(request: HttpRequest, id: str, paging: Query[Paging]):
     members = partner.memberships.select_related("user").order_by("user__email", "id")
     return page(members, paging, member_out)
 
+
+
+def _member(partner: Partner, user_id: str) -> Membership:
+    membership = partner.memberships.select_related("user", "partner").filter(user__public_id=user_id[:40]).first()
+    if membership is None:
+        raise Http404("No such member")
+    return membership
+
+
+@router.post(
+    "/partners/{id}/members", response={201: MemberOut, **WRITE_ERRORS}, operation_id="partners_members_add",
+    summary="Add a person to a partner",
+    description="A new person gets an e-mail with a link to choose a password; someone already at another partner, "
+    "or on the vendor's staff, cannot be added. Who may: as for changing the partner.",
+)
+def partner_member_add(request: HttpRequest, id: str, payload: MemberIn, idempotency_key: str | None = idempotency_key_header()):
+    user = user_of(request)
+    partner = _get(user, id, write=True)
+    try:
+        validate_email(payload.email.strip())
+    except ValidationError:
+        raise ValidationError({"email": "Enter a valid e-mail address, e.g. name@company.com."}) from None
+    # The invitation link is built from SITE_URL, not from the API request's Host header.
+    return create_once(request, key=idempotency_key, schema=MemberOut, render=member_out, make=lambda: services.membership_add(
+        partner=partner, email=payload.email.strip(), full_name=payload.full_name.strip(), role=payload.role, actor=user))
+
+
+@router.patch(
+    "/partners/{id}/members/{user_id}", response={200: MemberOut, **WRITE_ERRORS}, operation_id="partners_members_role",
+    summary="Change a member's role", description="A partner keeps at least one admin.",
+)
+def partner_member_role(request: HttpRequest, id: str, user_id: str, payload: MemberRoleIn):
+    user = user_of(request)
+    membership = _member(_get(user, id, write=True), user_id)
+    services.membership_change_role(membership=membership, role=payload.role, actor=user)
+    return member_out(membership)
+
+
+@router.delete(
+    "/partners/{id}/members/{user_id}", response={204: None, **WRITE_ERRORS}, operation_id="partners_members_remove",
+    summary="Remove a person from a partner",
+    description="Their login stops working at once; their past activities stay. A partner keeps at least one admin.",
+)
+def partner_member_remove(request: HttpRequest, id: str, user_id: str):
+    user = user_of(request)
+    services.membership_remove(membership=_member(_get(user, id, write=True), user_id), actor=user)
+    return no_content()

@@ -111,6 +111,16 @@ def member_out(membership: Membership) -> dict:
     }
 
 
+class MemberIn(InputSchema):
+    email: str = Field(..., min_length=3, max_length=254, description="They get an e-mail with a link to choose a password")
+    full_name: str = Field("", max_length=200)
+    role: PartnerRole = PartnerRole.REP
+
+
+class MemberRoleIn(InputSchema):
+    role: PartnerRole
+
+
 class MemberPage(OutSchema):
     items: list[MemberOut]
     count: int
