@@ -212,6 +212,8 @@ def _upload(payload: VersionIn) -> ContentFile | None:
     if payload.content is None and payload.content_base64 is None:
         if payload.filename is not None:
             raise ValidationError({"content_base64": NO_CONTENT})
+        if not payload.link.strip():
+            raise ValidationError({"link": services.FILE_OR_LINK})
         return None
     if payload.link:
         raise ValidationError({"link": services.FILE_OR_LINK})
