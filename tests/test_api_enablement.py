@@ -345,3 +345,11 @@ def test_news_is_for_admins_and_partner_managers(cast):
         assert_error(as_user(who).post("/api/announcements", {"title": "Hi", "body": "x"}), 403, "forbidden")
         assert_error(as_user(who).post("/api/newsletters", {"subject": "Hi", "send_at": "2030-01-01T00:00:00Z"}), 403, "forbidden")
     assert _counts() == before
+
+
+def test_a_version_whose_file_is_gone_from_storage_is_a_404_not_a_crash(cast, media):
+    resource = as_user(cast.vendor_admin).post("/api/resources", RESOURCE | {"filename": "a.txt", "content": "hello"}).json()
+    version = ResourceVersion.objects.get(public_id=resource["versions"][0]["id"])
+    version.file.storage.delete(version.file.name)
+    download = f"/api/resources/{resource['id']}/versions/{version.public_id}/download"
+    assert_error(as_user(cast.a_rep).get(download), 404, "not_found")

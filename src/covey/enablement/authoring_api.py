@@ -321,7 +321,11 @@ def version_download(request: HttpRequest, id: str, version_id: str):
         return HttpResponseRedirect(version.link)
     if not version.file:
         raise Http404("This version has no file")
-    return FileResponse(version.file.open("rb"), as_attachment=True, filename=version.file_name,
+    try:
+        handle = version.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("This version's file is missing from storage") from None
+    return FileResponse(handle, as_attachment=True, filename=version.file_name,
                         content_type=version.content_type or "application/octet-stream")
 
 
