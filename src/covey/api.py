@@ -50,6 +50,7 @@ from covey.cosell.api import router as cosell_router
 from covey.crm.api import router as crm_router
 from covey.crm.transfer_api import router as crm_files_router
 from covey.ecosystem.api import router as ecosystem_router
+from covey.enablement import authoring_api  # noqa: F401  (adds the authoring endpoints to the enablement router)
 from covey.enablement.api import router as enablement_router
 from covey.interchange.api import router as interchange_router
 from covey.joint.api import router as joint_router

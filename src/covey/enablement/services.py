@@ -61,6 +61,7 @@ LINK_INVALID = "Give a link starting with https:// or http://."
 COMPLETION_FUTURE = "The completion date cannot be in the future."
 COMPLETION_TOO_OLD = "The completion date is implausibly far back."
 NOT_A_MEMBER = "{user} does not work for {partner}."
+COURSE_TITLE_TAKEN = "A course with this title exists already."
 UNSUBSCRIBE_SALT = "covey.enablement.unsubscribe"
 REMINDER_DAYS = 30
 
@@ -110,7 +111,7 @@ def _clean_course(values: dict) -> dict:
 def course_create(*, actor, source: str = "web", **values) -> Course:
     values = _clean_course(values)
     if Course.objects.filter(title__iexact=values.get("title", "")).exists():
-        raise ValidationError({"title": "A course with this title exists already."})
+        raise ValidationError({"title": COURSE_TITLE_TAKEN})
     course = Course.objects.create(**values)
     audit.record(actor=actor, action="create", obj=course, source=source,
                  changes={k: [None, str(v)] for k, v in values.items() if v not in ("", None)})
@@ -120,6 +121,8 @@ def course_create(*, actor, source: str = "web", **values) -> Course:
 @transaction.atomic
 def course_update(*, course: Course, actor, source: str = "web", **values) -> dict:
     values = _clean_course(values)
+    if "title" in values and Course.objects.filter(title__iexact=values["title"]).exclude(pk=course.pk).exists():
+        raise ValidationError({"title": COURSE_TITLE_TAKEN})
     before = audit.snapshot(course, list(values))
     for key, value in values.items():
         setattr(course, key, value)
