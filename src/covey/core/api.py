@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Header, Query, Router
@@ -85,6 +86,18 @@ def total_order(queryset: models.QuerySet) -> models.QuerySet:
     last = ordering[-1] if ordering else None
     descending = last.startswith("-") if isinstance(last, str) else bool(getattr(last, "descending", False))
     return queryset.order_by(*ordering, "-pk" if descending else "pk")
+
+
+def search(queryset: models.QuerySet, q: str | None, *fields: str) -> models.QuerySet:
+    """The rows of ``queryset`` where any of ``fields`` contains ``q``, in any case (all of them when
+    ``q`` is empty). It only narrows: ``queryset`` is already what the caller may see. Name fields of
+    the row or of what it points to, never of a to-many relation (that would repeat rows)."""
+    if not q:
+        return queryset
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": q})
+    return queryset.filter(condition)
 
 
 def page(queryset: models.QuerySet, paging: Paging, render: Callable[[Any], dict]) -> dict:
@@ -262,6 +275,10 @@ class TokenPage(OutSchema):
     count: int
 
 
+class TokenFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the token's name")
+
+
 class TokenCreated(TokenOut):
     key: str = Field(..., description="The secret, shown this once; Covey keeps only its hash. A replay "
                      "(same Idempotency-Key) answers with an empty key: revoke that token and create another.")
@@ -279,8 +296,9 @@ def token_out(t: ApiToken) -> dict:
 
 @tokens_router.get("/tokens", response={200: TokenPage, **READ_ERRORS}, operation_id="tokens_list",
                    summary="List my API tokens", description="Yours only, newest first, revoked ones included.")
-def tokens_list(request: HttpRequest, paging: Query[Paging]):
-    return page(user_of(request).api_tokens.order_by("-created_at", "-id"), paging, token_out)
+def tokens_list(request: HttpRequest, filters: Query[TokenFilters]):
+    tokens = search(user_of(request).api_tokens.all(), filters.q, "name")
+    return page(tokens.order_by("-created_at", "-id"), filters, token_out)
 
 
 @tokens_router.post(
