@@ -31,7 +31,8 @@ from tests.test_api_access import LISTS, TABLE, _fill, _ids, _template
 # Lists without ``q``, each with why no one would search it.
 EXEMPT = {
     "fx_rates_list": "Currency codes, a quarter and a rate: nothing to search; filter by period.",
-    "deal_events_list": "One deal's payment and customer events: a kind, a date and an amount, read in date order.",
+    "deal_events_list": "One deal's payment and customer events: a kind, a date, an amount and at most a short note; "
+                        "a deal has a handful, read in date order.",
     "mapping_overlaps": "One matrix cell's pairs, whose fields each side shares selectively: a text search over them "
                         "could test values the viewer is not shown, and count is the cell's count.",
 }
