@@ -112,7 +112,7 @@ class TeamPage(OutSchema):
 
 
 class TeamFilters(Paging):
-    q: str | None = Field(None, max_length=100, description="Part of the person's name or e-mail")
+    q: str | None = Field(None, max_length=100, description="Part of the person's name")
 
 
 # --- notes, meetings, questions --------------------------------------------------------------
