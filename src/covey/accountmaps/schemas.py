@@ -9,7 +9,8 @@ from ninja import Field
 from pydantic import field_validator
 
 from covey.accountmaps.models import SHAREABLE, SharingLevel
-from covey.core.schemas import InputSchema, OutSchema, Paging, Ref
+from covey.core.schemas import InputSchema, OutSchema, Paging, Ref, id_filter
+from covey.partners.models import Partner
 
 NUL_REFUSED = "Text may not contain NUL characters."
 
@@ -25,7 +26,7 @@ def _no_nul(value: Any) -> Any:
 
 class ListFilters(Paging):
     q: str | None = Field(None, max_length=200, description="Part of the list's or its partner's name")
-    partner: str | None = Field(None, max_length=40)
+    partner: str | None = id_filter(Partner)
 
 
 class UploadIn(InputSchema):

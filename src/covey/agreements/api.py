@@ -14,9 +14,18 @@ from covey.agreements import access as rules
 from covey.agreements import services
 from covey.agreements.models import Agreement, AgreementStatus, AgreementTemplate
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import create_once, idempotency_key_header, lookup, page, search, user_of
 from covey.core.clients import client_ip, user_agent
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging, Ref, ref
+from covey.core.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    InputSchema,
+    OutSchema,
+    Paging,
+    Ref,
+    id_filter,
+    ref,
+)
 from covey.partners.models import Partner
 
 router = Router(tags=["agreements"])
@@ -64,8 +73,9 @@ class AgreementPage(OutSchema):
 
 
 class AgreementFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the agreement's title or the partner's name")
     status: AgreementStatus | None = None
-    partner: str | None = Field(None, max_length=40)
+    partner: str | None = id_filter(Partner)
 
 
 class IssueIn(InputSchema):
@@ -89,7 +99,7 @@ def _get(user, public_id: str, *, check=None) -> Agreement:
             summary="List agreements", description="Agreements you can see (a partner user: its partner's), newest first.")
 def agreement_list(request: HttpRequest, filters: Query[AgreementFilters]):
     user = user_of(request)
-    qs = Agreement.objects.visible_to(user).select_related(*SELECT)
+    qs = search(Agreement.objects.visible_to(user).select_related(*SELECT), filters.q, "title", "partner__name")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.partner:

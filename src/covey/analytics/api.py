@@ -17,10 +17,17 @@ from covey.analytics import services
 from covey.analytics.models import MONEY_MEASURES, Measure, Target
 from covey.analytics.views import major
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import create_once, idempotency_key_header, lookup, page, search, user_of
 from covey.core.models import VendorSettings
 from covey.core.money import MoneyError, parse_amount
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging
+from covey.core.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    InputSchema,
+    OutSchema,
+    Paging,
+    quarter_filter,
+)
 from covey.partners.models import Partner
 
 router = Router(tags=["analytics"])
@@ -91,7 +98,8 @@ class TargetPage(OutSchema):
 
 
 class TargetFilters(Paging):
-    period: str | None = Field(None, max_length=8)
+    q: str | None = Field(None, max_length=100, description="Part of the partner's name, the tier code or the measure")
+    period: str | None = quarter_filter()
 
 
 class TargetIn(InputSchema):
@@ -166,8 +174,9 @@ def target_out(t: Target) -> dict:
             summary="List scorecard targets", description="Vendor staff see every target; a partner user its own and the tiers'.")
 def targets_list(request: HttpRequest, filters: Query[TargetFilters]):
     qs = Target.objects.visible_to(user_of(request)).select_related("partner")
+    qs = search(qs, filters.q, "partner__name", "tier_code", "measure")
     if filters.period:
-        qs = qs.filter(period_key=filters.period)
+        qs = qs.filter(period_key=filters.period.strip().upper())
     return page(qs.order_by("-period_key", "measure", "id"), filters, target_out)
 
 

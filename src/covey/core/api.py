@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Header, Query, Router
@@ -53,7 +54,57 @@ def user_of(request: HttpRequest) -> User:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _is_unique_key(model: type[models.Model], term: Any) -> bool:
+    """Whether ordering on ``term`` ("name", "-id", an expression…) alone tells every row apart."""
+    if not isinstance(term, str):
+        return False  # an expression: assume it can tie
+    name = term.removeprefix("-")
+    if name == "pk":
+        return True
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False  # an annotation or a lookup across a relation ("partner__name")
+    # A relation orders by the other model's ordering; a nullable unique column may hold many NULLs.
+    return field.unique and not field.null and not field.is_relation
+
+
+def total_order(queryset: models.QuerySet) -> models.QuerySet:
+    """``queryset`` in its own order (or its model's ``Meta.ordering``), with the primary key last
+    unless that order already ends in a unique key.
+
+    Lists page with LIMIT/OFFSET, and each page is its own query: where the order ties (two deals
+    closing the same day), the database may put the tied rows in a different order from one query to
+    the next, so a row can show up on two pages and another on none. PostgreSQL and SQLite break
+    ties differently (and PostgreSQL differently as the plan or the data changes), so it can pass on
+    one and fail on the other. The primary key last makes the order total and every page disjoint.
+    For querysets of model rows (not ``values()`` with aggregates, whose grouping the key would change).
+    """
+    ordering = list(queryset.query.order_by)
+    if not ordering and queryset.query.default_ordering:
+        ordering = list(queryset.model._meta.ordering)
+    if ordering and _is_unique_key(queryset.model, ordering[-1]):
+        return queryset.order_by(*ordering)  # Meta.ordering spelled out: GROUP BY queries would drop it
+    last = ordering[-1] if ordering else None
+    descending = last.startswith("-") if isinstance(last, str) else bool(getattr(last, "descending", False))
+    return queryset.order_by(*ordering, "-pk" if descending else "pk")
+
+
+def search(queryset: models.QuerySet, q: str | None, *fields: str) -> models.QuerySet:
+    """The rows of ``queryset`` where any of ``fields`` contains ``q``, in any case (all of them when
+    ``q`` is empty). It only narrows: ``queryset`` is already what the caller may see. Name fields of
+    the row or of what it points to, never of a to-many relation (that would repeat rows)."""
+    if not q:
+        return queryset
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": q})
+    return queryset.filter(condition)
+
+
 def page(queryset: models.QuerySet, paging: Paging, render: Callable[[Any], dict]) -> dict:
+    """One page of ``queryset`` (in a total order, so pages never overlap) and the count of all of it."""
+    queryset = total_order(queryset)
     items = queryset[paging.offset: paging.offset + paging.limit]
     return {"items": [render(obj) for obj in items], "count": queryset.count()}
 
@@ -248,6 +299,10 @@ class TokenPage(OutSchema):
     count: int
 
 
+class TokenFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the token's name")
+
+
 class TokenCreated(TokenOut):
     key: str = Field(..., description="The secret, shown this once; Covey keeps only its hash. A replay "
                      "(same Idempotency-Key) answers with an empty key: revoke that token and create another.")
@@ -265,8 +320,9 @@ def token_out(t: ApiToken) -> dict:
 
 @tokens_router.get("/tokens", response={200: TokenPage, **READ_ERRORS}, operation_id="tokens_list",
                    summary="List my API tokens", description="Yours only, newest first, revoked ones included.")
-def tokens_list(request: HttpRequest, paging: Query[Paging]):
-    return page(user_of(request).api_tokens.order_by("-created_at", "-id"), paging, token_out)
+def tokens_list(request: HttpRequest, filters: Query[TokenFilters]):
+    tokens = search(user_of(request).api_tokens.all(), filters.q, "name")
+    return page(tokens.order_by("-created_at", "-id"), filters, token_out)
 
 
 @tokens_router.post(

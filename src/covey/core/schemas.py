@@ -135,6 +135,29 @@ class Paging(Schema):
     offset: int = Field(0, ge=0, le=MAX_POSITIVE_INT, description="Items to skip")
 
 
+def id_filter(model, description: str = "") -> Any:
+    """A list filter naming one ``model`` object by public id (``ptn_`` and twelve letters or digits).
+
+    A malformed id, or another kind's (an account's id where a partner's belongs), is a 422 naming
+    the parameter; a well-formed id that names nothing the caller can see leaves the list empty, as
+    an invisible object reads exactly like a missing one.
+    """
+    from covey.core.ids import LENGTH, PublicIdField
+
+    prefix = next(f.prefix for f in model._meta.concrete_fields if isinstance(f, PublicIdField))
+    return Field(None, pattern=f"^{prefix}_[0-9a-z]{{{LENGTH}}}$",
+                 description=description or f"{str(model._meta.verbose_name).capitalize()} id ({prefix}_…)")
+
+
+QUARTER_KEY = r"^\s*[0-9]{4}[Qq][1-4]\s*$"
+
+
+def quarter_filter(description: str = "A fiscal quarter such as 2026Q3") -> Any:
+    """A list filter naming a fiscal quarter; anything else (2026Q5, "last") is a 422 on the parameter.
+    Compare ``value.strip().upper()`` with the stored keys."""
+    return Field(None, max_length=8, pattern=QUARTER_KEY, description=description)
+
+
 def _plain_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value

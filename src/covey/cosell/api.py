@@ -12,9 +12,17 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router
 
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, no_content, page, user_of
+from covey.core.api import (
+    create_once,
+    idempotency_key_header,
+    lookup,
+    no_content,
+    page,
+    search,
+    user_of,
+)
 from covey.core.models import User
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, Paging
+from covey.core.schemas import READ_ERRORS, WRITE_ERRORS
 from covey.cosell import permissions, services
 from covey.cosell.models import DealQuestion, Engagement, Escalation, EscalationTrigger
 from covey.cosell.schemas import (
@@ -30,14 +38,18 @@ from covey.cosell.schemas import (
     EscalationPage,
     EscalationUpdate,
     MeetingCreate,
+    MeetingFilters,
     MeetingOut,
     MeetingPage,
     NoteCreate,
+    NoteFilters,
     NoteOut,
     NotePage,
     QuestionCreate,
+    QuestionFilters,
     QuestionOut,
     QuestionPage,
+    TeamFilters,
     TeamMemberCreate,
     TeamMemberOut,
     TeamPage,
@@ -93,6 +105,7 @@ def _person(user, public_id: str, *, field: str, partner_id: int | None = None) 
 )
 def engagement_list(request: HttpRequest, filters: Query[EngagementFilters]):
     qs = Engagement.objects.visible_to(user_of(request)).select_related("opportunity", "partner", "plan")
+    qs = search(qs, filters.q, "opportunity__name", "partner__name")
     if filters.opportunity:
         qs = qs.filter(opportunity__public_id=filters.opportunity)
     if filters.partner:
@@ -159,9 +172,11 @@ def engagement_update(request: HttpRequest, id: str, payload: EngagementUpdate):
     "/engagements/{id}/team", response={200: TeamPage, **READ_ERRORS}, operation_id="engagements_team_list",
     summary="List the deal team", description="Both sides' people on the deal, vendor first.",
 )
-def team_list(request: HttpRequest, id: str, paging: Query[Paging]):
+def team_list(request: HttpRequest, id: str, filters: Query[TeamFilters]):
     engagement = _engagement(user_of(request), id)
-    return page(engagement.team.select_related("user"), paging, member_out)
+    # Not the e-mail: the team shows names only, and a search must not test what it does not show.
+    team = search(engagement.team.select_related("user"), filters.q, "user__full_name")
+    return page(team, filters, member_out)
 
 
 @router.post(
@@ -203,9 +218,9 @@ def team_remove(request: HttpRequest, id: str, member_id: str):
     "/engagements/{id}/notes", response={200: NotePage, **READ_ERRORS}, operation_id="engagements_notes_list",
     summary="List shared notes", description="The deal room's notes, newest first.",
 )
-def note_list(request: HttpRequest, id: str, paging: Query[Paging]):
+def note_list(request: HttpRequest, id: str, filters: Query[NoteFilters]):
     engagement = _engagement(user_of(request), id)
-    return page(engagement.notes.select_related("author"), paging, note_out)
+    return page(search(engagement.notes.select_related("author"), filters.q, "body"), filters, note_out)
 
 
 @router.post(
@@ -226,9 +241,9 @@ def note_add(request: HttpRequest, id: str, payload: NoteCreate, idempotency_key
     "/engagements/{id}/meetings", response={200: MeetingPage, **READ_ERRORS}, operation_id="engagements_meetings_list",
     summary="List meeting records", description="Meeting preps and debriefs, latest meeting first.",
 )
-def meeting_list(request: HttpRequest, id: str, paging: Query[Paging]):
+def meeting_list(request: HttpRequest, id: str, filters: Query[MeetingFilters]):
     engagement = _engagement(user_of(request), id)
-    return page(engagement.meetings.select_related("created_by"), paging, meeting_out)
+    return page(search(engagement.meetings.select_related("created_by"), filters.q, "title"), filters, meeting_out)
 
 
 @router.post(
@@ -253,9 +268,10 @@ def meeting_add(request: HttpRequest, id: str, payload: MeetingCreate, idempoten
     "/engagements/{id}/questions", response={200: QuestionPage, **READ_ERRORS}, operation_id="engagements_questions_list",
     summary="List internal questions", description="Questions between the two sides, newest first, with their 24-hour clock.",
 )
-def question_list(request: HttpRequest, id: str, paging: Query[Paging]):
+def question_list(request: HttpRequest, id: str, filters: Query[QuestionFilters]):
     engagement = _engagement(user_of(request), id)
-    return page(engagement.questions.select_related("asked_by", "answered_by"), paging, question_out)
+    questions = engagement.questions.select_related("asked_by", "answered_by")
+    return page(search(questions, filters.q, "body", "answer"), filters, question_out)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from ninja import Field
 
-from covey.core.schemas import InputSchema, OutSchema, Paging, Ref, ref
+from covey.core.schemas import InputSchema, OutSchema, Paging, Ref, id_filter, ref
 from covey.core.vocab import EngagementModel
 from covey.cosell.models import (
     DealNote,
@@ -23,6 +23,8 @@ from covey.cosell.models import (
     TeamRole,
 )
 from covey.cosell.selectors import last_sync
+from covey.crm.models import Opportunity
+from covey.partners.models import Partner
 
 Level = Literal[1, 2, 3, 4]
 
@@ -81,8 +83,9 @@ class EngagementPage(OutSchema):
 
 
 class EngagementFilters(Paging):
-    opportunity: str | None = Field(None, max_length=40, description="Opportunity id")
-    partner: str | None = Field(None, max_length=40, description="Partner id")
+    q: str | None = Field(None, max_length=100, description="Part of the opportunity's or the partner's name")
+    opportunity: str | None = id_filter(Opportunity)
+    partner: str | None = id_filter(Partner)
     model: EngagementModel | None = None
 
 
@@ -108,6 +111,10 @@ class TeamPage(OutSchema):
     count: int
 
 
+class TeamFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the person's name")
+
+
 # --- notes, meetings, questions --------------------------------------------------------------
 
 
@@ -126,6 +133,10 @@ def note_out(note: DealNote) -> dict:
 class NotePage(OutSchema):
     items: list[NoteOut]
     count: int
+
+
+class NoteFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Text in the note")
 
 
 class NoteCreate(InputSchema):
@@ -162,6 +173,10 @@ def meeting_out(record: MeetingRecord) -> dict:
 class MeetingPage(OutSchema):
     items: list[MeetingOut]
     count: int
+
+
+class MeetingFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the meeting's title")
 
 
 class MeetingCreate(InputSchema):
@@ -201,6 +216,10 @@ def question_out(question: DealQuestion) -> dict:
 class QuestionPage(OutSchema):
     items: list[QuestionOut]
     count: int
+
+
+class QuestionFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Text in the question or its answer")
 
 
 class QuestionCreate(InputSchema):
@@ -248,7 +267,7 @@ class EscalationPage(OutSchema):
 
 
 class EscalationFilters(Paging):
-    opportunity: str | None = Field(None, max_length=40, description="Opportunity id")
+    opportunity: str | None = id_filter(Opportunity)
     status: EscalationStatus | None = None
     live: bool | None = Field(None, description="true: open or in progress only")
     level: int | None = Field(None, ge=1, le=4)

@@ -20,6 +20,7 @@ from covey.core.api import (
     no_content,
     page,
     refuse_nulls,
+    search,
     staff_user,
     user_of,
 )
@@ -402,6 +403,7 @@ def _aware(values: dict) -> None:
 )
 def activity_list(request: HttpRequest, filters: Query[ActivityFilters]):
     qs = Activity.objects.visible_to(user_of(request)).select_related("opportunity", "account", "partner", "created_by")
+    qs = search(qs, filters.q, "subject")
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.opportunity:

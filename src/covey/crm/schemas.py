@@ -16,6 +16,7 @@ from covey.core.schemas import (
     OutSchema,
     Paging,
     Ref,
+    id_filter,
     money_out,
     ref,
 )
@@ -33,6 +34,7 @@ from covey.crm.models import (
     Product,
     Stage,
 )
+from covey.partners.models import Partner
 
 MAX_QUANTITY = 1_000_000
 # Optional choices, where "" means "not set": one Literal gives a single clear error message.
@@ -239,8 +241,8 @@ class OpportunityFilters(Paging):
     q: str | None = Field(None, max_length=200, description="Part of the opportunity's or account's name")
     stage: Stage | None = None
     status: Literal["open", "won", "lost"] | None = None
-    partner: str | None = Field(None, max_length=24, description="Partner id (ignored for partner users: they see their own deals)")
-    account: str | None = Field(None, max_length=24, description="Account id")
+    partner: str | None = id_filter(Partner, "Partner id (ignored for partner users: they see their own deals)")
+    account: str | None = id_filter(Account)
     close_date_from: date | None = None
     close_date_to: date | None = None
 
@@ -322,10 +324,11 @@ class ActivityPage(OutSchema):
 
 
 class ActivityFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the subject")
     kind: ActivityKind | None = None
-    opportunity: str | None = Field(None, max_length=24, description="Opportunity id")
-    account: str | None = Field(None, max_length=24, description="Account id")
-    partner: str | None = Field(None, max_length=24, description="Partner id")
+    opportunity: str | None = id_filter(Opportunity)
+    account: str | None = id_filter(Account)
+    partner: str | None = id_filter(Partner)
     joint: bool | None = None
 
 

@@ -11,9 +11,18 @@ from django.utils import timezone
 from ninja import Field, Query, Router
 
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import create_once, idempotency_key_header, lookup, page, search, user_of
 from covey.core.models import User
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging, Ref, ref
+from covey.core.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    InputSchema,
+    OutSchema,
+    Paging,
+    Ref,
+    id_filter,
+    ref,
+)
 from covey.enablement import selectors, services
 from covey.enablement.models import Announcement, Completion, Course, Resource, ResourceKind
 from covey.partners.models import Partner
@@ -69,8 +78,9 @@ def completion_out(c: Completion) -> dict:
 
 
 class CompletionFilters(Paging):
-    partner: str | None = Field(None, max_length=40)
-    course: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=100, description="Part of the person's name or e-mail, or of the course's title")
+    partner: str | None = id_filter(Partner)
+    course: str | None = id_filter(Course)
     certified_on: date | None = Field(None, description="Only certifications valid on this date")
 
 
@@ -138,15 +148,25 @@ class AnnouncementPage(OutSchema):
     count: int
 
 
+class CourseFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the course's title or certification name")
+
+
+class AnnouncementFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Text in the title or body")
+
+
 @router.get("/courses", response={200: CoursePage, **READ_ERRORS}, operation_id="courses_list", summary="List courses", description="The course catalogue (partner users: active courses).")
-def course_list(request: HttpRequest, paging: Query[Paging]):
-    return page(Course.objects.visible_to(user_of(request)).order_by("title", "id"), paging, course_out)
+def course_list(request: HttpRequest, filters: Query[CourseFilters]):
+    courses = search(Course.objects.visible_to(user_of(request)), filters.q, "title", "certification_name")
+    return page(courses.order_by("title", "id"), filters, course_out)
 
 
 @router.get("/certifications", response={200: CompletionPage, **READ_ERRORS}, operation_id="certifications_list",
             summary="List completions and certifications", description="A partner user sees its own partner's people only.")
 def completion_list(request: HttpRequest, filters: Query[CompletionFilters]):
     qs = Completion.objects.visible_to(user_of(request)).select_related("course", "partner", "user")
+    qs = search(qs, filters.q, "person_name", "person_email", "course__title")
     if filters.partner:
         qs = qs.filter(partner__public_id=filters.partner)
     if filters.course:
@@ -210,6 +230,7 @@ def resource_get(request: HttpRequest, id: str):
 
 @router.get("/announcements", response={200: AnnouncementPage, **READ_ERRORS}, operation_id="announcements_list",
             summary="List announcements", description="Announcements addressed to you (vendor staff: all).")
-def announcement_list(request: HttpRequest, paging: Query[Paging]):
-    return page(Announcement.objects.visible_to(user_of(request)).order_by("-created_at", "-id"), paging,
+def announcement_list(request: HttpRequest, filters: Query[AnnouncementFilters]):
+    announcements = search(Announcement.objects.visible_to(user_of(request)), filters.q, "title", "body")
+    return page(announcements.order_by("-created_at", "-id"), filters,
                 lambda a: {"id": a.public_id, "title": a.title, "body": a.body, "sent_at": a.sent_at})

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from ninja import Field
 from pydantic import field_validator
 
+from covey.core.models import User
 from covey.core.schemas import (
     InputSchema,
     MoneyIn,
@@ -19,9 +20,11 @@ from covey.core.schemas import (
     OutSchema,
     Paging,
     Ref,
+    id_filter,
     money_out,
     ref,
 )
+from covey.crm.models import Account, Opportunity
 from covey.joint.models import (
     AccountPlanStep,
     JointAccountPlan,
@@ -33,6 +36,7 @@ from covey.joint.models import (
 )
 from covey.joint.rules import Totals
 from covey.joint.services import MAX_QUANTITY
+from covey.partners.models import Partner
 
 PERCENT_AS_TEXT = 'Send the discount as a decimal string such as "12.5" (a float cannot hold it exactly).'
 
@@ -134,8 +138,8 @@ class ProposalPage(OutSchema):
 class ProposalFilters(Paging):
     q: str | None = Field(None, max_length=200, description="Part of the title, opportunity or account name")
     status: ProposalStatus | None = None
-    partner: str | None = Field(None, max_length=24, description="Partner id")
-    opportunity: str | None = Field(None, max_length=24, description="Opportunity id")
+    partner: str | None = id_filter(Partner)
+    opportunity: str | None = id_filter(Opportunity)
 
 
 class ProposalCreate(InputSchema):
@@ -253,9 +257,9 @@ class PlanPage(OutSchema):
 class PlanFilters(Paging):
     q: str | None = Field(None, max_length=200, description="Part of the title or account name")
     status: PlanStatus | None = None
-    partner: str | None = Field(None, max_length=24, description="Partner id")
-    account: str | None = Field(None, max_length=24, description="Account id")
-    owner: str | None = Field(None, max_length=24, description="User id of either owner")
+    partner: str | None = id_filter(Partner)
+    account: str | None = id_filter(Account)
+    owner: str | None = id_filter(User, "User id of either owner (usr_…)")
 
 
 class PlanCreate(InputSchema):

@@ -12,8 +12,8 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, Paging, ref
+from covey.core.api import create_once, idempotency_key_header, lookup, page, search, user_of
+from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, ref
 from covey.lifecycle import selectors, services
 from covey.lifecycle.models import Application, BusinessPlan, Criterion, EvaluationRound
 from covey.lifecycle.schemas import (
@@ -25,6 +25,7 @@ from covey.lifecycle.schemas import (
     BusinessPlanIn,
     BusinessPlanOut,
     BusinessPlanPage,
+    CriterionFilters,
     CriterionPage,
     DeclineIn,
     GoalIn,
@@ -134,13 +135,14 @@ def partner_journey(request: HttpRequest, id: str):
 
 @router.get("/evaluation/criteria", response={200: CriterionPage, **READ_ERRORS}, operation_id="evaluation_criteria_list",
             summary="Evaluation criteria", description="Weights and scales (vendor staff).")
-def criteria_list(request: HttpRequest, paging: Query[Paging]):
+def criteria_list(request: HttpRequest, filters: Query[CriterionFilters]):
     def out(c: Criterion) -> dict:
         frozen = c.frozen()
         return {"id": c.public_id, "code": c.code, "name": c.name, "description": c.description, "weight": str(c.weight),
                 "scale": c.scale, "levels": frozen["levels"], "is_active": c.is_active}
 
-    return page(Criterion.objects.visible_to(user_of(request)).order_by("order", "id"), paging, out)
+    criteria = search(Criterion.objects.visible_to(user_of(request)), filters.q, "name", "code", "description")
+    return page(criteria.order_by("order", "id"), filters, out)
 
 
 @router.get("/evaluation/ranking", response={200: RankingOut, **READ_ERRORS}, operation_id="evaluation_ranking",
@@ -204,6 +206,7 @@ def _plan_answer(plan: BusinessPlan) -> dict:
             summary="List joint business plans", description="Plans you can see (a partner user: its partner's), with goals and actuals.")
 def business_plan_list(request: HttpRequest, filters: Query[BusinessPlanFilters]):
     qs = BusinessPlan.objects.visible_to(user_of(request)).select_related("partner").prefetch_related("goals")
+    qs = search(qs, filters.q, "title", "partner__name")
     if filters.partner:
         qs = qs.filter(partner__public_id=filters.partner)
     return page(qs.order_by("-starts_on", "-id"), filters, _plan_answer)

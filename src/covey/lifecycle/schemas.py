@@ -12,7 +12,7 @@ from typing import Any
 from ninja import Field
 from pydantic import field_validator
 
-from covey.core.schemas import InputSchema, OutSchema, Paging, Ref, ref
+from covey.core.schemas import InputSchema, OutSchema, Paging, Ref, id_filter, ref
 from covey.lifecycle.models import (
     Application,
     ApplicationStatus,
@@ -21,7 +21,7 @@ from covey.lifecycle.models import (
     GoalMetric,
     PartnerJourney,
 )
-from covey.partners.models import Lifecycle
+from covey.partners.models import Lifecycle, Partner
 
 NUMBER_AS_TEXT = 'Send the score as a decimal string such as "4" or "4.5" (a float cannot hold it exactly).'
 
@@ -120,6 +120,10 @@ class CriterionOut(OutSchema):
 class CriterionPage(OutSchema):
     items: list[CriterionOut]
     count: int
+
+
+class CriterionFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the criterion's name, code or description")
 
 
 class RoundIn(InputSchema):
@@ -248,4 +252,5 @@ class BusinessPlanIn(InputSchema):
 
 
 class BusinessPlanFilters(Paging):
-    partner: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=100, description="Part of the plan's title or the partner's name")
+    partner: str | None = id_filter(Partner)

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router
 
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import create_once, idempotency_key_header, lookup, page, search, user_of
 from covey.core.money import Money
 from covey.core.schemas import (
     READ_ERRORS,
@@ -24,6 +24,7 @@ from covey.core.schemas import (
     MoneyOut,
     OutSchema,
     Paging,
+    id_filter,
     money_out,
     ref,
 )
@@ -69,6 +70,10 @@ class BudgetPage(OutSchema):
     count: int
 
 
+class BudgetFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the program's name or the quarter (2026Q3)")
+
+
 class BudgetIn(InputSchema):
     program: str = Field(..., max_length=40)
     period_key: str = Field(..., max_length=8, description="Fiscal quarter, e.g. 2026Q3")
@@ -98,6 +103,10 @@ class AllocationOut(OutSchema):
 class AllocationPage(OutSchema):
     items: list[AllocationOut]
     count: int
+
+
+class AllocationFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the partner's or the program's name")
 
 
 class AdjustIn(InputSchema):
@@ -133,6 +142,7 @@ class RequestPage(OutSchema):
 
 
 class RequestFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the title, the campaign code or the partner's name")
     status: RequestStatus | None = None
     activity_type: ActivityType | None = None
 
@@ -196,6 +206,10 @@ class ClaimPage(OutSchema):
     count: int
 
 
+class ClaimFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the claimed request's title or its partner's name")
+
+
 class ClaimDecideIn(InputSchema):
     approve: bool
     note: str = Field("", max_length=1000, description="Required to reject")
@@ -217,7 +231,8 @@ class RoiOut(OutSchema):
 
 
 class RoiFilters(Paging):
-    program: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=100, description="Part of the activity's title, its campaign code or the partner's name")
+    program: str | None = id_filter(Program)
 
 
 class RoiPage(OutSchema):
@@ -273,9 +288,9 @@ def _request(user, public_id: str, *, write_check=None) -> FundRequest:
 
 @router.get("/mdf/budgets", response={200: BudgetPage, **READ_ERRORS}, operation_id="mdf_budgets_list",
             summary="List MDF budgets", description="Budgets per program and quarter with their balances (vendor staff).")
-def budgets_list(request: HttpRequest, filters: Query[Paging]):
+def budgets_list(request: HttpRequest, filters: Query[BudgetFilters]):
     qs = Budget.objects.visible_to(user_of(request)).select_related("program").order_by("-period_key", "program__name")
-    return page(qs, filters, budget_out)
+    return page(search(qs, filters.q, "program__name", "period_key"), filters, budget_out)
 
 
 @router.post("/mdf/budgets", response={201: BudgetOut, **WRITE_ERRORS}, operation_id="mdf_budgets_create",
@@ -312,10 +327,10 @@ def allocations_generate(request: HttpRequest, id: str):
 
 @router.get("/mdf/allocations", response={200: AllocationPage, **READ_ERRORS}, operation_id="mdf_allocations_list",
             summary="List MDF allocations", description="Vendor staff see every partner's; a partner user its own.")
-def allocations_list(request: HttpRequest, filters: Query[Paging]):
+def allocations_list(request: HttpRequest, filters: Query[AllocationFilters]):
     qs = (Allocation.objects.visible_to(user_of(request)).select_related("budget__program", "partner")
           .order_by("-budget__period_key", "partner__name"))
-    return page(qs, filters, allocation_out)
+    return page(search(qs, filters.q, "partner__name", "budget__program__name"), filters, allocation_out)
 
 
 @router.post("/mdf/allocations/{id}/adjust", response={200: AllocationOut, **WRITE_ERRORS},
@@ -338,6 +353,7 @@ def allocation_adjust(request: HttpRequest, id: str, payload: AdjustIn):
             summary="List fund requests", description="Newest first; a partner user sees its own partner's.")
 def requests_list(request: HttpRequest, filters: Query[RequestFilters]):
     qs = FundRequest.objects.visible_to(user_of(request)).select_related("partner", "allocation")
+    qs = search(qs, filters.q, "title", "campaign_code", "partner__name")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.activity_type:
@@ -425,10 +441,10 @@ def claim_create(request: HttpRequest, id: str, payload: ClaimIn, idempotency_ke
 
 @router.get("/mdf/claims", response={200: ClaimPage, **READ_ERRORS}, operation_id="mdf_claims_list",
             summary="List claims", description="Newest first; a partner user sees its own partner's.")
-def claims_list(request: HttpRequest, filters: Query[Paging]):
+def claims_list(request: HttpRequest, filters: Query[ClaimFilters]):
     qs = (Claim.objects.visible_to(user_of(request)).select_related("request", "ledger_entry")
           .prefetch_related("files").order_by("-created_at", "-id"))
-    return page(qs, filters, claim_out)
+    return page(search(qs, filters.q, "request__title", "request__partner__name"), filters, claim_out)
 
 
 @router.post("/mdf/claims/{id}/decide", response={200: ClaimOut, **WRITE_ERRORS}, operation_id="mdf_claims_decide",
@@ -451,7 +467,7 @@ def claim_decide(request: HttpRequest, id: str, payload: ClaimDecideIn):
 def roi(request: HttpRequest, filters: Query[RoiFilters]):
     user = user_of(request)
     program = lookup(Program, user, filters.program, field="program") if filters.program else None
-    rows = selectors.activity_rois(user=user, program=program)
+    rows = selectors.activity_rois(user=user, program=program, q=filters.q)
     items = []
     for row in rows[filters.offset: filters.offset + filters.limit]:
         r, c = row.request, row.request.currency

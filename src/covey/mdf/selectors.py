@@ -40,10 +40,13 @@ def _leads(request: FundRequest) -> int:
     return max((c.leads_count for c in claims), default=0)
 
 
-def activity_rois(*, user, program=None, partner=None) -> list[ActivityRoi]:
-    """Every approved (or later) activity the user may see, with its ROI, newest first."""
+def activity_rois(*, user, program=None, partner=None, q: str | None = None) -> list[ActivityRoi]:
+    """Every approved (or later) activity the user may see, with its ROI, newest first; ``q`` keeps
+    those whose title, campaign code or partner's name contains it."""
     qs = (FundRequest.objects.visible_to(user).filter(status__in=COUNTED)
           .select_related("partner", "allocation__budget__program").prefetch_related("claims"))
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(campaign_code__icontains=q) | Q(partner__name__icontains=q))
     if program is not None:
         qs = qs.filter(allocation__budget__program=program)
     if partner is not None:

@@ -18,14 +18,16 @@ from covey.core.api import (
     no_content,
     page,
     refuse_nulls,
+    search,
     staff_user,
     user_of,
 )
 from covey.core.models import StaffRole
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, Paging, plain
+from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, plain
 from covey.partners import services
 from covey.partners.models import Membership, Partner, PartnerTypeTag
 from covey.partners.schemas import (
+    MemberFilters,
     MemberIn,
     MemberOut,
     MemberPage,
@@ -127,10 +129,10 @@ def partner_update(request: HttpRequest, id: str, payload: PartnerUpdate):
     "/partners/{id}/members", response={200: MemberPage, **READ_ERRORS}, operation_id="partners_members",
     summary="List a partner's members", description="The people who act for this partner, with their roles.",
 )
-def partner_members(request: HttpRequest, id: str, paging: Query[Paging]):
+def partner_members(request: HttpRequest, id: str, filters: Query[MemberFilters]):
     partner = _get(user_of(request), id)
-    members = partner.memberships.select_related("user").order_by("user__email", "id")
-    return page(members, paging, member_out)
+    members = search(partner.memberships.select_related("user"), filters.q, "user__full_name", "user__email")
+    return page(members.order_by("user__email", "id"), filters, member_out)
 
 
 

@@ -61,6 +61,10 @@ class PartnerFilters(Paging):
     lifecycle: Lifecycle | None = None
 
 
+class MemberFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the person's name or e-mail")
+
+
 class PartnerCreate(InputSchema):
     name: str
     legal_name: str = ""

@@ -19,7 +19,15 @@ from ninja import Field, Query, Router
 from pydantic import StrictInt, field_validator
 
 from covey.core import access
-from covey.core.api import ApiError, create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import (
+    ApiError,
+    create_once,
+    idempotency_key_header,
+    lookup,
+    page,
+    search,
+    user_of,
+)
 from covey.core.money import Money, MoneyError, parse_amount
 from covey.core.schemas import (
     FLOAT_REFUSED,
@@ -30,10 +38,13 @@ from covey.core.schemas import (
     OutSchema,
     Paging,
     Ref,
+    id_filter,
     money_out,
+    quarter_filter,
     ref,
 )
 from covey.crm.models import DealEvent, DealEventKind, Opportunity
+from covey.partners.models import Partner
 from covey.payouts import selectors, services
 from covey.payouts import statements as S
 from covey.payouts.models import (
@@ -99,6 +110,10 @@ def entry_out(e: LedgerEntry) -> dict:
 class EntryPage(OutSchema):
     items: list[EntryOut]
     count: int
+
+
+class LineFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Text in the line's explanation")
 
 
 class DisputeFileOut(OutSchema):
@@ -167,10 +182,11 @@ class StatementPage(OutSchema):
 
 
 class StatementFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the partner's or the program's name")
     status: StatementStatus | None = None
-    program: str | None = Field(None, max_length=40)
-    period: str | None = Field(None, max_length=8)
-    partner: str | None = Field(None, max_length=40)
+    program: str | None = id_filter(Program)
+    period: str | None = quarter_filter()
+    partner: str | None = id_filter(Partner)
 
 
 class ResolveIn(InputSchema):
@@ -208,6 +224,10 @@ class BatchPage(OutSchema):
     count: int
 
 
+class BatchFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the payment reference")
+
+
 class BatchIn(InputSchema):
     currency: str = Field(..., min_length=3, max_length=3)
 
@@ -237,6 +257,10 @@ class RunPage(OutSchema):
     count: int
 
 
+class RunFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the program's name or the quarter (2026Q3)")
+
+
 class RunIn(InputSchema):
     program: str = Field(..., max_length=40)
     period: str = Field(..., max_length=8, description="A closed fiscal quarter such as 2026Q3")
@@ -259,6 +283,10 @@ class FxPage(OutSchema):
     count: int
 
 
+class FxFilters(Paging):
+    period: str | None = quarter_filter()
+
+
 class FxIn(InputSchema):
     period: str = Field(..., max_length=8)
     currency: str = Field(..., max_length=3)
@@ -273,9 +301,10 @@ class FxIn(InputSchema):
 
 
 class LedgerFilters(Paging):
-    period: str | None = Field(None, max_length=8)
-    partner: str | None = Field(None, max_length=40)
-    program: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=100, description="Text in the entry's explanation")
+    period: str | None = quarter_filter()
+    partner: str | None = id_filter(Partner)
+    program: str | None = id_filter(Program)
     source: Source | None = None
 
 
@@ -368,7 +397,7 @@ def _statement_detail(s: Statement) -> dict:
 @router.get("/payouts/statements", response={200: StatementPage, **READ_ERRORS}, operation_id="statements_list",
             summary="List statements", description="A partner user sees its own partner's statements only.")
 def statement_list(request: HttpRequest, filters: Query[StatementFilters]):
-    qs = selectors.statements(user=user_of(request))
+    qs = search(selectors.statements(user=user_of(request)), filters.q, "partner__name", "program__name")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.program:
@@ -388,10 +417,10 @@ def statement_get(request: HttpRequest, id: str):
 
 @router.get("/payouts/statements/{id}/lines", response={200: EntryPage, **READ_ERRORS}, operation_id="statements_lines",
             summary="A statement's lines", description="The ledger entries on the statement, in posting order.")
-def statement_lines(request: HttpRequest, id: str, paging: Query[Paging]):
+def statement_lines(request: HttpRequest, id: str, filters: Query[LineFilters]):
     s = _statement(request, id)
     qs = LedgerEntry.objects.filter(statement_line__statement=s).select_related("partner", "program", "opportunity")
-    return page(qs.order_by("posted_at", "id"), paging, entry_out)
+    return page(search(qs, filters.q, "explanation").order_by("posted_at", "id"), filters, entry_out)
 
 
 @router.post("/payouts/statements/{id}/acknowledge", response={200: StatementDetailOut, **WRITE_ERRORS},
@@ -513,9 +542,10 @@ def _batch(request: HttpRequest, id: str) -> PayoutBatch:
 
 @router.get("/payouts/batches", response={200: BatchPage, **READ_ERRORS}, operation_id="batches_list",
             summary="List payout batches", description="Vendor staff only.")
-def batch_list(request: HttpRequest, paging: Query[Paging]):
+def batch_list(request: HttpRequest, filters: Query[BatchFilters]):
     _vendor(user_of(request))
-    return page(PayoutBatch.objects.order_by("-created_at", "-id"), paging, batch_out)
+    batches = search(PayoutBatch.objects.all(), filters.q, "reference")
+    return page(batches.order_by("-created_at", "-id"), filters, batch_out)
 
 
 @router.post("/payouts/batches", response={201: BatchOut, **WRITE_ERRORS}, operation_id="batches_create",
@@ -559,9 +589,10 @@ def batch_mark_paid(request: HttpRequest, id: str, payload: PaidIn):
 
 @router.get("/payouts/runs", response={200: RunPage, **READ_ERRORS}, operation_id="runs_list",
             summary="List payout runs", description="Posted quarter runs, newest first; vendor staff only.")
-def run_list(request: HttpRequest, paging: Query[Paging]):
+def run_list(request: HttpRequest, filters: Query[RunFilters]):
     _vendor(user_of(request))
-    return page(selectors.runs().order_by("-started_at", "-id"), paging, run_out)
+    runs = search(selectors.runs(), filters.q, "program__name", "period_key")
+    return page(runs.order_by("-started_at", "-id"), filters, run_out)
 
 
 @router.post("/payouts/runs", response={201: RunOut, **WRITE_ERRORS}, operation_id="runs_start",
@@ -578,14 +609,14 @@ def run_start(request: HttpRequest, payload: RunIn, idempotency_key: str | None 
 
 @router.get("/payouts/fx-rates", response={200: FxPage, **READ_ERRORS}, operation_id="fx_rates_list",
             summary="List FX rates", description="The per-quarter FX table; vendor staff only.")
-def fx_list(request: HttpRequest, paging: Query[Paging], period: str | None = None):
+def fx_list(request: HttpRequest, filters: Query[FxFilters]):
     from covey.payouts.models import FxRate
 
     _vendor(user_of(request))
     qs = FxRate.objects.all()
-    if period:
-        qs = qs.filter(period_key=period.strip().upper()[:8])
-    return page(qs.order_by("-period_key", "currency"), paging, fx_out)
+    if filters.period:
+        qs = qs.filter(period_key=filters.period.strip().upper())
+    return page(qs.order_by("-period_key", "currency"), filters, fx_out)
 
 
 @router.post("/payouts/fx-rates", response={201: FxOut, **WRITE_ERRORS}, operation_id="fx_rates_set",
@@ -604,7 +635,7 @@ def fx_set(request: HttpRequest, payload: FxIn, idempotency_key: str | None = id
 @router.get("/payouts/ledger", response={200: EntryPage, **READ_ERRORS}, operation_id="ledger_list",
             summary="List ledger entries", description="A partner user sees its own partner's entries only.")
 def ledger_list(request: HttpRequest, filters: Query[LedgerFilters]):
-    qs = selectors.entries(user=user_of(request))
+    qs = search(selectors.entries(user=user_of(request)), filters.q, "explanation")
     if filters.period:
         qs = qs.filter(period_key=filters.period.strip().upper())
     if filters.partner:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from covey.core import access as core_access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import create_once, idempotency_key_header, lookup, page, search, user_of
 from covey.core.models import User
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, Error
 from covey.crm.models import Opportunity
@@ -57,7 +57,7 @@ NO_ASSIGN = "You can view this task but not reassign it."
 def template_list(request: HttpRequest, filters: Query[PlanTemplateFilters]):
     user = user_of(request)
     core_access.require(user.is_vendor, NO_TEMPLATES)
-    qs = PlanTemplate.objects.visible_to(user)
+    qs = search(PlanTemplate.objects.visible_to(user), filters.q, "name", "description")
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.engagement_model:
@@ -97,6 +97,7 @@ def _detail(plan: Plan) -> dict:
 def plan_list(request: HttpRequest, filters: Query[PlanFilters]):
     user = user_of(request)
     qs = with_progress(Plan.objects.visible_to(user)).select_related("template", "partner", "opportunity")
+    qs = search(qs, filters.q, "name", "opportunity__name")
     if filters.partner:
         qs = qs.filter(partner__public_id=filters.partner)
     if filters.opportunity:

@@ -6,8 +6,10 @@ from datetime import date, datetime
 
 from ninja import Field
 
-from covey.core.schemas import InputSchema, OutSchema, Paging, Ref, ref
+from covey.core.schemas import InputSchema, OutSchema, Paging, Ref, id_filter, ref
 from covey.core.vocab import EngagementModel
+from covey.crm.models import Opportunity
+from covey.partners.models import Partner
 from covey.plans.models import (
     OwnerSide,
     Plan,
@@ -63,6 +65,7 @@ class PlanTemplatePage(OutSchema):
 
 
 class PlanTemplateFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the name or description")
     kind: PlanKind | None = None
     engagement_model: EngagementModel | None = None
     active: bool | None = Field(None, description="true: only active templates; false: only switched-off ones")
@@ -148,8 +151,9 @@ class PlanPage(OutSchema):
 
 
 class PlanFilters(Paging):
-    partner: str | None = Field(None, max_length=40, description="Partner id")
-    opportunity: str | None = Field(None, max_length=40, description="Opportunity id")
+    q: str | None = Field(None, max_length=100, description="Part of the plan's or its opportunity's name")
+    partner: str | None = id_filter(Partner)
+    opportunity: str | None = id_filter(Opportunity)
     overdue: bool | None = Field(None, description="true: only plans with overdue tasks")
 
 

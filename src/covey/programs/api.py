@@ -25,6 +25,7 @@ from covey.core.api import (
     no_content,
     page,
     refuse_nulls,
+    search,
     user_of,
 )
 from covey.core.formtools import error_text
@@ -36,6 +37,7 @@ from covey.core.schemas import (
     OutSchema,
     Paging,
     Ref,
+    id_filter,
     ref,
 )
 from covey.partners.models import Partner
@@ -281,7 +283,8 @@ class EnrolIn(InputSchema):
 
 
 class EnrolmentFilters(Paging):
-    partner: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=100, description="Part of the partner's name or the tier code")
+    partner: str | None = id_filter(Partner)
     current: bool | None = Field(None, description="Only current enrolments (true) or only ended ones (false)")
 
 
@@ -553,7 +556,7 @@ def rule_delete(request: HttpRequest, id: str):
 def enrolment_list(request: HttpRequest, id: str, filters: Query[EnrolmentFilters]):
     user = user_of(request)
     program = access.get_for_user(Program, user, id)
-    qs = selectors.enrolment_history(user, program)
+    qs = search(selectors.enrolment_history(user, program), filters.q, "partner__name", "tier_code")
     if filters.partner:
         qs = qs.filter(partner__public_id=filters.partner)
     if filters.current is not None:

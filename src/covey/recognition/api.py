@@ -17,7 +17,16 @@ from covey.analytics import metrics as M
 from covey.core import access
 from covey.core.api import page, user_of
 from covey.core.periods import Period
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging, Ref
+from covey.core.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    InputSchema,
+    OutSchema,
+    Paging,
+    Ref,
+    id_filter,
+)
+from covey.partners.models import Partner
 from covey.recognition import services
 from covey.recognition.models import THRESHOLD_HELP, Award, AwardKind, AwardRule
 
@@ -43,7 +52,7 @@ class AwardPage(OutSchema):
 class AwardFilters(Paging):
     period: str | None = Field(None, max_length=8, description="Fiscal quarter, e.g. 2026Q3")
     kind: AwardKind | None = None
-    partner: str | None = Field(None, max_length=40, description="A partner's id (vendor staff)")
+    partner: str | None = id_filter(Partner, "A partner's id (vendor staff)")
     q: str | None = Field(None, max_length=100, description="Text in the partner's name or the explanation")
 
 

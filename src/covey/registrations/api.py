@@ -18,12 +18,13 @@ from ninja import Query, Router
 from covey.core import access
 from covey.core.api import create_once, idempotency_key_header, page, user_of
 from covey.core.money import Money, MoneyError, is_currency, parse_amount
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, MoneyIn, Paging, ref
+from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, MoneyIn, ref
 from covey.crm.models import Product
 from covey.partners.models import Partner
 from covey.registrations import selectors, services
 from covey.registrations.models import ConflictResolution, Registration, RegistrationProgram
 from covey.registrations.schemas import (
+    ConflictFilters,
     ConflictPage,
     ConflictResolveIn,
     ExtensionDecisionIn,
@@ -255,10 +256,10 @@ def _contest_out(contest) -> dict:
     summary="The conflict queue", description="Accounts with competing registrations waiting for a decision "
     "(admins and partner managers).",
 )
-def conflict_list(request: HttpRequest, paging: Query[Paging]):
+def conflict_list(request: HttpRequest, filters: Query[ConflictFilters]):
     access.require(can_manage_conflicts(user_of(request)), NO_CONFLICTS)
-    domains = selectors.contested_domains()
-    chosen = list(domains[paging.offset: paging.offset + paging.limit])
+    domains = selectors.contested_domains(filters.q or "")
+    chosen = list(domains[filters.offset: filters.offset + filters.limit])
     return {"items": [_contest_out(c) for c in selectors.contests(chosen)], "count": domains.count()}
 
 

@@ -14,9 +14,11 @@ from covey.core.schemas import (
     OutSchema,
     Paging,
     Ref,
+    id_filter,
     money_out,
     ref,
 )
+from covey.partners.models import Partner
 from covey.registrations.models import (
     ConflictOutcome,
     DealType,
@@ -121,9 +123,13 @@ class RegistrationPage(OutSchema):
 
 class RegistrationFilters(Paging):
     status: Status | None = None
-    partner: str | None = Field(None, max_length=24, description="Partner id (vendor staff only)")
+    partner: str | None = id_filter(Partner, "Partner id (vendor staff only)")
     q: str | None = Field(None, max_length=200, description="Part of the company name or domain")
     overdue: bool | None = Field(None, description="Only registrations past their review deadline")
+
+
+class ConflictFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the contested domain or a contender's company name")
 
 
 class ReasonIn(InputSchema):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router
 
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, page, user_of
+from covey.core.api import create_once, idempotency_key_header, page, search, user_of
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging
 from covey.partners.models import Partner
 from covey.surveys import selectors, services
@@ -40,6 +40,10 @@ class CampaignOut(OutSchema):
 class CampaignPage(OutSchema):
     items: list[CampaignOut]
     count: int
+
+
+class CampaignFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the campaign's name or question")
 
 
 class CampaignIn(InputSchema):
@@ -127,9 +131,9 @@ def _managing(user) -> None:
 
 @router.get("/surveys/campaigns", response={200: CampaignPage, **READ_ERRORS}, operation_id="surveys_campaigns_list",
             summary="List survey campaigns", description="Partner NPS campaigns, newest first (vendor staff).")
-def campaigns_list(request: HttpRequest, paging: Query[Paging]):
+def campaigns_list(request: HttpRequest, filters: Query[CampaignFilters]):
     qs = Campaign.objects.visible_to(user_of(request)).prefetch_related("audience_partners")
-    return page(qs.order_by("-opens_on", "-id"), paging, campaign_out)
+    return page(search(qs, filters.q, "name", "question").order_by("-opens_on", "-id"), filters, campaign_out)
 
 
 @router.post("/surveys/campaigns", response={201: CampaignOut, **WRITE_ERRORS}, operation_id="surveys_campaigns_create",

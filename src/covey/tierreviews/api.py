@@ -12,13 +12,27 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router
 
 from covey.core import access
-from covey.core.api import create_once, idempotency_key_header, lookup, page, user_of
+from covey.core.api import create_once, idempotency_key_header, lookup, page, search, user_of
 from covey.core.models import StaffRole
-from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging, ref
+from covey.core.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    InputSchema,
+    OutSchema,
+    Paging,
+    id_filter,
+    ref,
+)
 from covey.partners.models import Partner
 from covey.programs.models import Program
 from covey.tierreviews import services
-from covey.tierreviews.models import ProposalStatus, SatisfactionScore, TierProposal, TierReview
+from covey.tierreviews.models import (
+    Change,
+    ProposalStatus,
+    SatisfactionScore,
+    TierProposal,
+    TierReview,
+)
 
 router = Router(tags=["tier reviews"])
 
@@ -60,12 +74,14 @@ class ProposalPage(OutSchema):
 
 
 class ReviewFilters(Paging):
-    program: str | None = Field(None, max_length=40)
+    q: str | None = Field(None, max_length=100, description="Part of the program's name or the quarter (2026Q3)")
+    program: str | None = id_filter(Program)
 
 
 class ProposalFilters(Paging):
-    status: str | None = Field(None, max_length=12)
-    change: str | None = Field(None, max_length=12)
+    q: str | None = Field(None, max_length=100, description="Part of the partner's name")
+    status: ProposalStatus | None = None
+    change: Change | None = None
 
 
 class RunIn(InputSchema):
@@ -134,6 +150,7 @@ def _review(user, public_id: str) -> TierReview:
 def reviews_list(request: HttpRequest, filters: Query[ReviewFilters]):
     qs = _reviews(user_of(request)).select_related("program", "version").annotate(
         n_pending=Count("proposals", filter=Q(proposals__status=ProposalStatus.PENDING)))
+    qs = search(qs, filters.q, "program__name", "period_key")
     if filters.program:
         qs = qs.filter(program__public_id=filters.program)
     return page(qs.order_by("-as_of", "program__name"), filters, review_out)
@@ -157,7 +174,7 @@ def review_run(request: HttpRequest, payload: RunIn, idempotency_key: str | None
             description="One per enrolled partner, with the evidence it was computed from.")
 def proposals_list(request: HttpRequest, id: str, filters: Query[ProposalFilters]):
     review = _review(user_of(request), id)
-    qs = review.proposals.select_related("partner", "review")
+    qs = search(review.proposals.select_related("partner", "review"), filters.q, "partner__name")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.change:

@@ -11,10 +11,10 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router
 
 from covey.core.access import is_admin, require
-from covey.core.api import create_once, idempotency_key_header, no_content, page, user_of
+from covey.core.api import create_once, idempotency_key_header, no_content, page, search, user_of
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, InputSchema, OutSchema, Paging
 from covey.webhooks import services
-from covey.webhooks.models import Delivery, Endpoint
+from covey.webhooks.models import Delivery, DeliveryStatus, Endpoint
 from covey.webhooks.services import ADMINS_ONLY
 
 router = Router(tags=["webhooks"])
@@ -60,8 +60,13 @@ class DeliveryPage(OutSchema):
     count: int
 
 
+class EndpointFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Part of the URL or the description")
+
+
 class DeliveryFilters(Paging):
-    status: str | None = Field(None, max_length=12)
+    q: str | None = Field(None, max_length=100, description="Part of the event's name (registration.approved) or the delivery's id")
+    status: DeliveryStatus | None = None
 
 
 def endpoint_out(e: Endpoint) -> dict:
@@ -94,9 +99,9 @@ def _endpoint(request: HttpRequest, public_id: str) -> tuple:
 
 @router.get("/webhooks", response={200: EndpointPage, **READ_ERRORS}, operation_id="webhooks_list",
             summary="List webhooks", description="Admins only.")
-def endpoints_list(request: HttpRequest, paging: Query[Paging]):
+def endpoints_list(request: HttpRequest, filters: Query[EndpointFilters]):
     _admin(request)
-    return page(Endpoint.objects.order_by("url", "id"), paging, endpoint_out)
+    return page(search(Endpoint.objects.all(), filters.q, "url", "description").order_by("url", "id"), filters, endpoint_out)
 
 
 @router.post("/webhooks", response={201: EndpointOut, **WRITE_ERRORS}, operation_id="webhooks_create",
@@ -126,7 +131,7 @@ def endpoint_delete(request: HttpRequest, id: str):
             operation_id="webhooks_deliveries", summary="A webhook's delivery log", description="Newest first.")
 def deliveries_list(request: HttpRequest, id: str, filters: Query[DeliveryFilters]):
     endpoint = _endpoint(request, id)[1]
-    qs = endpoint.deliveries.select_related("replay_of")
+    qs = search(endpoint.deliveries.select_related("replay_of"), filters.q, "event", "public_id")
     if filters.status:
         qs = qs.filter(status=filters.status)
     return page(qs.order_by("-created_at", "-id"), filters, delivery_out)
