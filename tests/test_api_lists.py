@@ -26,7 +26,7 @@ from django.test import Client
 import covey.urls  # noqa: F401  (loads every router, so the document is complete at collection)
 from covey.api import api as covey_api
 from tests.test_api import as_user, assert_error
-from tests.test_api_access import LISTS, TABLE, _fill, _ids, _template
+from tests.test_api_access import LISTS, TABLE, _fill, _ids, path_shape
 
 # Lists without ``q``, each with why no one would search it.
 EXEMPT = {
@@ -78,13 +78,13 @@ def _example_paths() -> dict[str, str]:
     a path whose only query is what the operation requires (the overlaps' cell)."""
     examples: dict[str, list[str]] = {}
     for path in [row[2] for row in TABLE if row[1] == "GET"] + LISTS:
-        examples.setdefault(_template(path), []).append(path)
+        examples.setdefault(path_shape(path), []).append(path)
     found = {}
     for path, operation in OPERATIONS.values():
         required = {name for name, p in _query_parameters(operation).items() if p.get("required")}
-        plain = [e for e in examples.get(_template(path), []) if {k for k, _ in parse_qsl(urlsplit(e).query)} == required]
+        plain = [e for e in examples.get(path_shape(path), []) if {k for k, _ in parse_qsl(urlsplit(e).query)} == required]
         if plain:
-            found[_template(path)] = plain[0]
+            found[path_shape(path)] = plain[0]
     return found
 
 
@@ -92,7 +92,7 @@ EXAMPLES = _example_paths()
 
 
 def _example(operation_id: str) -> str | None:
-    return EXAMPLES.get(_template(OPERATIONS[operation_id][0]))
+    return EXAMPLES.get(path_shape(OPERATIONS[operation_id][0]))
 
 
 TWINS = 4  # partners of one name, so lists ordered by partner name tie

@@ -38,6 +38,7 @@ from covey.core.api import (
     no_content,
     page,
     refuse_nulls,
+    search,
     uploaded_bytes,
     user_of,
 )
@@ -439,12 +440,17 @@ class NewsletterIn(AudienceIn):
         return value
 
 
+class NewsletterFilters(Paging):
+    q: str | None = Field(None, max_length=100, description="Text in the subject or the introduction")
+
+
 @router.get("/newsletters", response={200: NewsletterPage, **READ_ERRORS}, operation_id="newsletters_list",
             summary="List newsletter issues", description="Newest first. Partner users: the sent issues addressed to them; "
             "vendor staff: all, scheduled ones included.")
-def newsletter_list(request: HttpRequest, paging: Query[Paging]):
+def newsletter_list(request: HttpRequest, filters: Query[NewsletterFilters]):
     user = user_of(request)
-    return page(Newsletter.objects.visible_to(user).order_by("-send_at", "-id"), paging, lambda n: newsletter_out(n, user))
+    issues = search(Newsletter.objects.visible_to(user), filters.q, "subject", "intro")
+    return page(issues.order_by("-send_at", "-id"), filters, lambda n: newsletter_out(n, user))
 
 
 @router.get("/newsletters/{id}", response={200: NewsletterDetailOut, **READ_ERRORS}, operation_id="newsletters_get",
