@@ -58,8 +58,10 @@ def settings_update(request: HttpRequest, payload: SettingsIn):
     vendor = VendorSettings.current()
     sent = payload.model_dump(exclude_unset=True)
     refuse_nulls(sent)
+    # The form gets its own copy: validating a ModelForm writes the values onto its instance,
+    # and update_object needs the unchanged one to record what changed.
     form = VendorSettingsForm({**settings_out(vendor), **sent}, instance=VendorSettings.current())
     if not form.is_valid():
         raise ValidationError({field: " ".join(errors) for field, errors in form.errors.items()})
     update_object(vendor, actor=user, source="api", **{f: form.cleaned_data[f] for f in form.fields})
-    return settings_out(VendorSettings.current())
+    return settings_out(vendor)

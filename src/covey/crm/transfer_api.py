@@ -17,9 +17,7 @@ from typing import Literal
 
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Field, Query, Router, Schema
-from pydantic import field_validator
 
-from covey.accountmaps.schemas import _no_nul
 from covey.core import access
 from covey.core.api import uploaded_bytes, user_of
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, Error, InputSchema, OutSchema
@@ -52,8 +50,6 @@ class ImportIn(InputSchema):
     encoding: Encoding | None = Field(None, description="The file's encoding when it is not UTF-8")
     skip_invalid: bool = Field(False, description="Import the valid rows and report the others; without it, "
                                                   "any bad row means nothing is imported")
-
-    _nul = field_validator("filename")(_no_nul)
 
 
 class CountsOut(OutSchema):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Query, Router
 
 from covey.core import access
@@ -25,7 +25,7 @@ from covey.core.api import (
 from covey.core.models import StaffRole
 from covey.core.schemas import READ_ERRORS, WRITE_ERRORS, plain
 from covey.partners import services
-from covey.partners.models import Membership, Partner, PartnerTypeTag
+from covey.partners.models import Partner, PartnerTypeTag
 from covey.partners.schemas import (
     MemberFilters,
     MemberIn,
@@ -136,13 +136,6 @@ def partner_members(request: HttpRequest, id: str, filters: Query[MemberFilters]
 
 
 
-def _member(partner: Partner, user_id: str) -> Membership:
-    membership = partner.memberships.select_related("user", "partner").filter(user__public_id=user_id[:40]).first()
-    if membership is None:
-        raise Http404("No such member")
-    return membership
-
-
 @router.post(
     "/partners/{id}/members", response={201: MemberOut, **WRITE_ERRORS}, operation_id="partners_members_add",
     summary="Add a person to a partner",
@@ -167,7 +160,7 @@ def partner_member_add(request: HttpRequest, id: str, payload: MemberIn, idempot
 )
 def partner_member_role(request: HttpRequest, id: str, user_id: str, payload: MemberRoleIn):
     user = user_of(request)
-    membership = _member(_get(user, id, write=True), user_id)
+    membership = services.membership_of(_get(user, id, write=True), user_id)
     services.membership_change_role(membership=membership, role=payload.role, actor=user)
     return member_out(membership)
 
@@ -179,5 +172,5 @@ def partner_member_role(request: HttpRequest, id: str, user_id: str, payload: Me
 )
 def partner_member_remove(request: HttpRequest, id: str, user_id: str):
     user = user_of(request)
-    services.membership_remove(membership=_member(_get(user, id, write=True), user_id), actor=user)
+    services.membership_remove(membership=services.membership_of(_get(user, id, write=True), user_id), actor=user)
     return no_content()

@@ -8,6 +8,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -90,6 +91,15 @@ def partner_update(
 
 
 @transaction.atomic
+def membership_of(partner: Partner, user_id: str) -> Membership:
+    """The person with this user id at ``partner``; 404 when there is none, so someone at another
+    partner reads exactly like nobody."""
+    membership = partner.memberships.select_related("user", "partner").filter(user__public_id=user_id[:40]).first()
+    if membership is None:
+        raise Http404("No such member")
+    return membership
+
+
 def membership_add(*, partner: Partner, email: str, full_name: str, role: str, actor, request=None) -> Membership:
     """Add a person to a partner; a new user gets an e-mail with a link to choose a password."""
     email = User.objects.normalize_email(email).lower()

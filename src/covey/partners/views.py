@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -151,13 +151,6 @@ def partner_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "partners/partner_form.html", {"form": form, "partner": partner})
 
 
-def _membership(partner: Partner, user_id: str) -> Membership:
-    membership = partner.memberships.select_related("user", "partner").filter(user__public_id=user_id).first()
-    if membership is None:
-        raise Http404("No such member")
-    return membership
-
-
 @login_required
 @require_POST
 def partner_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -179,7 +172,7 @@ def partner_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def partner_member_role(request: HttpRequest, public_id: str, user_id: str) -> HttpResponse:
     partner = get_for_user(Partner, request.user, public_id, write_check=can_edit_partner)
-    membership = _membership(partner, user_id)
+    membership = services.membership_of(partner, user_id)
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the listed roles.")
@@ -197,7 +190,7 @@ def partner_member_role(request: HttpRequest, public_id: str, user_id: str) -> H
 def partner_member_remove(request: HttpRequest, public_id: str, user_id: str) -> HttpResponse:
     """GET asks for confirmation; POST removes the person (their login stops working)."""
     partner = get_for_user(Partner, request.user, public_id, write_check=can_edit_partner)
-    membership = _membership(partner, user_id)
+    membership = services.membership_of(partner, user_id)
     if request.method == "POST":
         try:
             services.membership_remove(membership=membership, actor=request.user)
